@@ -1,0 +1,138 @@
+//! The BFF's HTTP contract: one definition of every request and response body,
+//! used by the server (`th-bff`) and by the browser app (`th-spa`).
+//!
+//! This crate must compile for `wasm32-unknown-unknown`, so it depends on
+//! `serde` only: no actix, no tokio.
+
+mod return_to;
+
+pub use return_to::{ReturnTo, ReturnToError};
+use serde::{Deserialize, Serialize};
+
+/// The header every SPA request carries; its presence proves the request was
+/// made by script (a cross-site form post cannot set it).
+pub const CSRF_HEADER: &str = "x-csrf";
+/// The only accepted value of [`CSRF_HEADER`].
+pub const CSRF_VALUE: &str = "1";
+
+/// Default paths of the contract, relative to the BFF's base URL.
+pub mod paths {
+    pub const LOGIN_START: &str = "/bff/login/start";
+    pub const LOGIN_END: &str = "/bff/login/end";
+    pub const SESSION: &str = "/bff/session";
+    pub const USERINFO: &str = "/bff/userinfo";
+    pub const CLAIMS: &str = "/bff/claims";
+    pub const REFRESH: &str = "/bff/refresh";
+    pub const LOGOUT: &str = "/bff/logout";
+    pub const HEALTHZ: &str = "/healthz";
+    pub const READYZ: &str = "/readyz";
+}
+
+/// `POST /bff/login/start` body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoginStartRequest {
+    /// Where the SPA wants to land after login; a same-origin path only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
+}
+
+/// `POST /bff/login/start` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginStartResponse {
+    /// The provider's authorization URL the browser navigates to.
+    pub authorization_url: String,
+}
+
+/// `POST /bff/login/end` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoginEndRequest {
+    /// The SPA's full current URL (`location.href`).
+    pub page_url: String,
+}
+
+/// `POST /bff/login/end` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginEndResponse {
+    /// Whether the page URL was an authorization response that this call completed.
+    pub handled: bool,
+    /// Whether the browser now has a session.
+    pub is_logged_in: bool,
+    /// The deep link saved at login start, when the URL was handled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
+}
+
+/// `GET /bff/session` answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionResponse {
+    pub is_logged_in: bool,
+    /// When the access token expires, in seconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// The ID token's user claims (`sub`, `name`, `email`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// `POST /bff/logout` answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogoutResponse {
+    /// The provider's end-session URL, when it has one; the SPA navigates there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logout_url: Option<String>,
+}
+
+/// Every error the BFF and the proxy answer with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// A stable, machine-readable code (see [`codes`]).
+    pub code: String,
+    /// A human-readable explanation that never contains a secret.
+    pub message: String,
+}
+
+/// The stable error codes of [`ErrorBody::code`].
+pub mod codes {
+    pub const CSRF: &str = "csrf_header_missing";
+    pub const ORIGIN: &str = "origin_not_allowed";
+    pub const BAD_REQUEST: &str = "bad_request";
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    pub const LOGIN_FAILED: &str = "login_failed";
+    pub const PROVIDER_UNAVAILABLE: &str = "provider_unavailable";
+    pub const PROVIDER_TIMEOUT: &str = "provider_timeout";
+    pub const UPSTREAM_UNAVAILABLE: &str = "upstream_unavailable";
+    pub const UPSTREAM_TIMEOUT: &str = "upstream_timeout";
+    pub const NOT_FOUND: &str = "not_found";
+    pub const NOT_READY: &str = "not_ready";
+    pub const INTERNAL: &str = "internal_error";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_end_response_uses_camel_case() {
+        let body = LoginEndResponse {
+            handled: true,
+            is_logged_in: true,
+            return_to: Some("/a".into()),
+        };
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"handled":true,"isLoggedIn":true,"returnTo":"/a"}"#
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        assert!(serde_json::from_str::<LoginStartRequest>(r#"{"returnTO":"/x"}"#).is_err());
+    }
+}

@@ -1,0 +1,23 @@
+//! The token cookies, in one place for the BFF and the proxy.
+//!
+//! * [`KeyRing`] seals and opens values with AES-256-GCM: a fresh 96-bit nonce
+//!   per value, the cookie name bound in as associated data, a version and a
+//!   key id in the encoding. The first key seals; every key opens.
+//! * [`CookiePolicy`] names the cookies and sets their attributes
+//!   (`__Host-` prefix, `HttpOnly; Secure; SameSite=Strict; Path=/`).
+//! * [`Vault`] puts the two together and splits values too large for one
+//!   cookie across numbered chunks.
+
+mod chunks;
+mod key_ring;
+mod policy;
+mod request_cookies;
+mod secret;
+mod vault;
+
+pub use chunks::MAX_CHUNK_LEN;
+pub use key_ring::{CookieKey, KeyRing, KeyRingError, OpenError};
+pub use policy::{CookieKind, CookiePolicy, PolicyError};
+pub use request_cookies::RequestCookies;
+pub use secret::Secret;
+pub use vault::{ReadError, Vault, WriteError};
