@@ -10,6 +10,7 @@
 
 mod chunks;
 mod key_ring;
+mod payload;
 mod policy;
 mod request_cookies;
 mod secret;
@@ -17,6 +18,7 @@ mod vault;
 
 pub use chunks::MAX_CHUNK_LEN;
 pub use key_ring::{CookieKey, KeyRing, KeyRingError, OpenError};
+pub use payload::AccessTokenPayload;
 pub use policy::{CookieKind, CookiePolicy, PolicyError};
 pub use request_cookies::RequestCookies;
 pub use secret::Secret;

@@ -1,0 +1,115 @@
+// The local OpenID Connect provider for development and tests: the real,
+// OpenID-certified `oidc-provider`, configured for the token handler.
+//
+// Configured by environment variables (all optional):
+//   PROVIDER_PORT              port on 127.0.0.1 (0 = any free port; default 0)
+//   CLIENT_ID, CLIENT_SECRET   the BFF's confidential client (client_secret_basic)
+//   REDIRECT_URIS              comma-separated; the SPA's own URL(s)
+//   POST_LOGOUT_REDIRECT_URIS  comma-separated
+//   INTROSPECT_CLIENT_ID, INTROSPECT_CLIENT_SECRET  a client allowed to introspect (phantom tokens)
+//   ACCESS_TOKEN_TTL           seconds (default 3600); tests shorten it to exercise refresh
+//   ACCESS_TOKEN_FORMAT        "opaque" (default) or "jwt" (RFC 9068, audience API_AUDIENCE)
+//   API_AUDIENCE               the example API's audience (default "http://api.local")
+//
+// Prints one JSON line, {"issuer": "..."}, once it listens, and exits when
+// its standard input closes, so a test that dies does not leave it behind.
+
+import http from 'node:http';
+import crypto from 'node:crypto';
+import Provider from 'oidc-provider';
+
+const env = process.env;
+const list = (v, d) => (v ?? d).split(',').map((s) => s.trim()).filter(Boolean);
+
+const server = http.createServer();
+await new Promise((resolve) => server.listen(Number(env.PROVIDER_PORT ?? 0), '127.0.0.1', resolve));
+const issuer = `http://127.0.0.1:${server.address().port}`;
+
+const clientId = env.CLIENT_ID ?? 'token-handler';
+const introspectClientId = env.INTROSPECT_CLIENT_ID ?? 'api-gateway';
+const apiAudience = env.API_AUDIENCE ?? 'http://api.local';
+const jwtAccessTokens = (env.ACCESS_TOKEN_FORMAT ?? 'opaque') === 'jwt';
+const accessTokenTtl = Number(env.ACCESS_TOKEN_TTL ?? 3600);
+
+const signingKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+signingKey.kid = crypto.randomBytes(8).toString('hex');
+signingKey.alg = 'RS256';
+signingKey.use = 'sig';
+
+const provider = new Provider(issuer, {
+  clients: [
+    {
+      client_id: clientId,
+      client_secret: env.CLIENT_SECRET ?? 'dev-secret-change-me',
+      redirect_uris: list(env.REDIRECT_URIS, 'http://localhost:8080/'),
+      post_logout_redirect_uris: list(env.POST_LOGOUT_REDIRECT_URIS, 'http://localhost:8080/'),
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    {
+      client_id: introspectClientId,
+      client_secret: env.INTROSPECT_CLIENT_SECRET ?? 'dev-introspect-secret',
+      redirect_uris: [],
+      grant_types: [],
+      response_types: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+  ],
+  jwks: { keys: [signingKey] },
+  cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
+  pkce: { required: () => true },
+  claims: {
+    openid: ['sub'],
+    profile: ['name', 'preferred_username'],
+    email: ['email', 'email_verified'],
+  },
+  scopes: ['openid', 'offline_access', 'profile', 'email', 'api'],
+  async findAccount(_ctx, id) {
+    return {
+      accountId: id,
+      async claims() {
+        return { sub: id, name: id, preferred_username: id, email: `${id}@example.com`, email_verified: true };
+      },
+    };
+  },
+  features: {
+    devInteractions: { enabled: true },
+    revocation: { enabled: true },
+    rpInitiatedLogout: { enabled: true },
+    introspection: {
+      enabled: true,
+      // Only the BFF and the gateway client may introspect.
+      allowedPolicy: async (_ctx, client) => [clientId, introspectClientId].includes(client.clientId),
+    },
+    jwtIntrospection: { enabled: true },
+    resourceIndicators: {
+      enabled: jwtAccessTokens,
+      defaultResource: () => apiAudience,
+      useGrantedResource: () => true,
+      getResourceServerInfo: () => ({
+        scope: 'api',
+        audience: apiAudience,
+        accessTokenFormat: 'jwt',
+        accessTokenTTL: accessTokenTtl,
+      }),
+    },
+  },
+  // Every refresh rotates the refresh token; the old one stops working.
+  rotateRefreshToken: true,
+  ttl: {
+    AccessToken: accessTokenTtl,
+    AuthorizationCode: 60,
+    IdToken: 3600,
+    RefreshToken: 24 * 3600,
+    Grant: 24 * 3600,
+    Session: 24 * 3600,
+    Interaction: 600,
+  },
+});
+
+server.on('request', provider.callback());
+process.stdout.write(`${JSON.stringify({ issuer })}\n`);
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(0));

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up, format, lints, every crate's tests, then the
+# suites in scripts/test.d/ (browser, deployment). CI runs exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "==> cargo test"
+cargo test --workspace --locked
+for suite in scripts/test.d/*.sh; do
+  [[ -e $suite ]] || continue
+  echo "==> test: $(basename "$suite")"
+  bash "$suite"
+done
+echo "==> all tests passed"

@@ -1,0 +1,11 @@
+//! Test support shared by the crates' integration tests: the real OpenID
+//! Connect provider (`dev/provider.mjs`, npm `oidc-provider`) on a free
+//! loopback port, and a browser-like client that signs in through its forms.
+
+mod direct_flow;
+mod login_forms;
+mod provider;
+
+pub use direct_flow::Tokens;
+pub use login_forms::{Browser, LoginError};
+pub use provider::{ProviderOptions, TestProvider, TokenFormat};
