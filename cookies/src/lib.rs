@@ -14,6 +14,7 @@ mod payload;
 mod policy;
 mod request_cookies;
 mod secret;
+mod settings;
 mod vault;
 
 pub use chunks::MAX_CHUNK_LEN;
@@ -22,4 +23,5 @@ pub use payload::AccessTokenPayload;
 pub use policy::{CookieKind, CookiePolicy, PolicyError};
 pub use request_cookies::RequestCookies;
 pub use secret::Secret;
+pub use settings::{CookieSettings, KeySetting, SettingsError};
 pub use vault::{ReadError, Vault, WriteError};
