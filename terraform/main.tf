@@ -1,0 +1,118 @@
+# One root for every environment: pick one with the tfvars and backend files
+# in envs/ (docs/deploy.md). Modules:
+#   dns_tls      ACM certificates validated through Route53
+#   log_bucket   access logs of CloudFront, the ALB and the SPA bucket
+#   spa_hosting  S3 + CloudFront (OAC, COEP/COOP, CSP, SPA routing)
+#   bff_hosting  VPC, ALB + WAF, ECS Fargate, ECR, secrets, logs, autoscaling
+#   ci_access    GitHub OIDC federation and the deploy role
+
+data "aws_caller_identity" "current" {}
+
+data "aws_route53_zone" "this" {
+  name         = var.hosted_zone_name
+  private_zone = false
+}
+
+locals {
+  name       = "${var.project}-${var.environment}"
+  deploy_tag = coalesce(var.image_deploy_tag, var.environment)
+  spa_hosts  = { for sub, folder in var.wasm_clients : sub => "${sub}.${var.domain_name}" }
+  bff_host   = "${var.bff_subdomain}.${var.domain_name}"
+
+  # Bucket names are global: the account id keeps them unique.
+  spa_bucket = "${local.name}-spa-${data.aws_caller_identity.current.account_id}"
+  log_bucket = "${local.name}-logs-${data.aws_caller_identity.current.account_id}"
+
+  tags = {
+    Project     = var.project
+    Environment = var.environment
+    ManagedBy   = "terraform"
+  }
+}
+
+module "spa_certificate" {
+  source    = "./modules/dns_tls"
+  providers = { aws = aws.us_east_1 }
+
+  domain_names = values(local.spa_hosts)
+  zone_id      = data.aws_route53_zone.this.zone_id
+}
+
+module "bff_certificate" {
+  source = "./modules/dns_tls"
+
+  domain_names = [local.bff_host]
+  zone_id      = data.aws_route53_zone.this.zone_id
+}
+
+module "logs" {
+  source = "./modules/log_bucket"
+
+  name           = local.log_bucket
+  retention_days = var.log_retention_days
+}
+
+module "spa" {
+  source = "./modules/spa_hosting"
+
+  name                   = local.name
+  bucket_name            = local.spa_bucket
+  wasm_clients           = var.wasm_clients
+  hosts                  = local.spa_hosts
+  zone_id                = data.aws_route53_zone.this.zone_id
+  certificate_arn        = module.spa_certificate.certificate_arn
+  bff_origin             = "https://${local.bff_host}"
+  log_bucket             = module.logs.bucket
+  log_bucket_domain_name = module.logs.bucket_domain_name
+  price_class            = var.spa_price_class
+}
+
+module "bff" {
+  source = "./modules/bff_hosting"
+
+  name                       = local.name
+  vpc_cidr                   = var.vpc_cidr
+  az_count                   = var.az_count
+  availability_zone_suffixes = var.availability_zone_suffixes
+  single_nat_gateway         = var.single_nat_gateway
+  host                       = local.bff_host
+  zone_id                    = data.aws_route53_zone.this.zone_id
+  certificate_arn            = module.bff_certificate.certificate_arn
+  log_bucket                 = module.logs.bucket
+  alb_deletion_protection    = var.alb_deletion_protection
+  image_deploy_tag           = local.deploy_tag
+  task_cpu                   = var.task_cpu
+  task_memory                = var.task_memory
+  desired_count              = var.desired_count
+  min_count                  = var.min_count
+  max_count                  = var.max_count
+  cpu_target_percent         = var.cpu_target_percent
+  log_retention_days         = var.log_retention_days
+
+  # The BFF's non-secret settings; the client secret and cookie keys come
+  # from Secrets Manager (see the task definition).
+  environment = merge(
+    {
+      TH_OIDC__ISSUER                   = var.oidc_issuer
+      TH_OIDC__CLIENT_ID                = var.oidc_client_id
+      TH_OIDC__REDIRECT_URI             = module.spa.urls[keys(var.wasm_clients)[0]]
+      TH_OIDC__POST_LOGOUT_REDIRECT_URI = module.spa.urls[keys(var.wasm_clients)[0]]
+      TH_CORS__ALLOWED_ORIGINS          = jsonencode([for h in values(local.spa_hosts) : "https://${h}"])
+    },
+    var.bff_extra_environment,
+  )
+}
+
+module "ci" {
+  source = "./modules/ci_access"
+
+  name                 = local.name
+  github_repository    = var.github_repository
+  github_branch        = var.github_branch
+  create_oidc_provider = var.create_github_oidc_provider
+  spa_bucket_arn       = module.spa.bucket_arn
+  spa_kms_key_arn      = module.spa.kms_key_arn
+  distribution_arns    = values(module.spa.distribution_arns)
+  ecr_repository_arn   = module.bff.ecr_repository_arn
+  ecs_service_arn      = module.bff.service_arn
+}

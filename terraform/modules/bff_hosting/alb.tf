@@ -1,0 +1,202 @@
+# The public HTTPS entry: an ALB in the public subnets (HTTP only redirects),
+# a WAF in front of it, tasks reached on container_port in the private ones.
+
+resource "aws_security_group" "alb" {
+  name        = "${var.name}-alb"
+  description = "BFF load balancer: HTTPS (and HTTP, which only redirects) from anywhere"
+  vpc_id      = aws_vpc.this.id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "alb_https" {
+  for_each          = toset(["0.0.0.0/0", "::/0"])
+  security_group_id = aws_security_group.alb.id
+  description       = "HTTPS from browsers"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = strcontains(each.key, ":") ? null : each.key
+  cidr_ipv6         = strcontains(each.key, ":") ? each.key : null
+}
+
+resource "aws_vpc_security_group_ingress_rule" "alb_http" {
+  #checkov:skip=CKV_AWS_260:Port 80 only answers a 301 redirect to HTTPS (listener "http" below); no content is served over HTTP.
+  for_each          = toset(["0.0.0.0/0", "::/0"])
+  security_group_id = aws_security_group.alb.id
+  description       = "HTTP from browsers, redirected to HTTPS"
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+  cidr_ipv4         = strcontains(each.key, ":") ? null : each.key
+  cidr_ipv6         = strcontains(each.key, ":") ? each.key : null
+}
+
+resource "aws_vpc_security_group_egress_rule" "alb_to_tasks" {
+  security_group_id            = aws_security_group.alb.id
+  description                  = "To the BFF tasks"
+  ip_protocol                  = "tcp"
+  from_port                    = var.container_port
+  to_port                      = var.container_port
+  referenced_security_group_id = aws_security_group.tasks.id
+}
+
+resource "aws_lb" "this" {
+  #checkov:skip=CKV2_AWS_76:The WAF carries AWSManagedRulesKnownBadInputsRuleSet (its Log4JRCE rules); the check also demands AWSManagedRulesAnonymousIpList, which would lock out users behind VPNs and privacy relays.
+  name                       = substr("${var.name}-bff", 0, 32)
+  load_balancer_type         = "application"
+  internal                   = false
+  security_groups            = [aws_security_group.alb.id]
+  subnets                    = [for s in aws_subnet.public : s.id]
+  ip_address_type            = "dualstack"
+  drop_invalid_header_fields = true
+  enable_deletion_protection = var.alb_deletion_protection
+  desync_mitigation_mode     = "strictest"
+
+  access_logs {
+    bucket  = var.log_bucket
+    prefix  = "alb"
+    enabled = true
+  }
+}
+
+resource "aws_lb_target_group" "bff" {
+  #checkov:skip=CKV_AWS_378:TLS ends at the ALB; the hop to the task stays inside the VPC's private subnets and the scratch image carries no certificate.
+  name                 = substr("${var.name}-bff", 0, 32)
+  port                 = var.container_port
+  protocol             = "HTTP"
+  target_type          = "ip"
+  vpc_id               = aws_vpc.this.id
+  deregistration_delay = 30
+
+  health_check {
+    path                = "/healthz"
+    protocol            = "HTTP"
+    matcher             = "200"
+    interval            = 15
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+}
+
+resource "aws_lb_listener" "https" {
+  load_balancer_arn = aws_lb.this.arn
+  port              = 443
+  protocol          = "HTTPS"
+  ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+  certificate_arn   = var.certificate_arn
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.bff.arn
+  }
+}
+
+resource "aws_lb_listener" "http" {
+  load_balancer_arn = aws_lb.this.arn
+  port              = 80
+  protocol          = "HTTP"
+
+  default_action {
+    type = "redirect"
+    redirect {
+      protocol    = "HTTPS"
+      port        = "443"
+      status_code = "HTTP_301"
+    }
+  }
+}
+
+resource "aws_route53_record" "bff" {
+  for_each = toset(["A", "AAAA"])
+
+  zone_id = var.zone_id
+  name    = var.host
+  type    = each.key
+
+  alias {
+    name                   = aws_lb.this.dns_name
+    zone_id                = aws_lb.this.zone_id
+    evaluate_target_health = true
+  }
+}
+
+# ---------------------------------------------------------------- WAF
+
+resource "aws_wafv2_web_acl" "bff" {
+  name        = "${var.name}-bff"
+  description = "AWS managed common and known-bad-input rules in front of the BFF"
+  scope       = "REGIONAL"
+
+  default_action {
+    allow {}
+  }
+
+  rule {
+    name     = "common"
+    priority = 10
+    override_action {
+      none {}
+    }
+    statement {
+      managed_rule_group_statement {
+        vendor_name = "AWS"
+        name        = "AWSManagedRulesCommonRuleSet"
+      }
+    }
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${var.name}-common"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  rule {
+    name     = "known-bad-inputs"
+    priority = 20
+    override_action {
+      none {}
+    }
+    statement {
+      managed_rule_group_statement {
+        vendor_name = "AWS"
+        name        = "AWSManagedRulesKnownBadInputsRuleSet"
+      }
+    }
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${var.name}-bad-inputs"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  visibility_config {
+    cloudwatch_metrics_enabled = true
+    metric_name                = "${var.name}-bff"
+    sampled_requests_enabled   = true
+  }
+}
+
+resource "aws_wafv2_web_acl_association" "bff" {
+  resource_arn = aws_lb.this.arn
+  web_acl_arn  = aws_wafv2_web_acl.bff.arn
+}
+
+resource "aws_cloudwatch_log_group" "waf" {
+  #checkov:skip=CKV_AWS_338:Retention is set per environment (log_retention_days; 365 in the prod example, shorter in dev to save cost).
+  # WAF requires the aws-waf-logs- prefix.
+  name              = "aws-waf-logs-${var.name}-bff"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.bff.arn
+}
+
+resource "aws_wafv2_web_acl_logging_configuration" "bff" {
+  resource_arn            = aws_wafv2_web_acl.bff.arn
+  log_destination_configs = [aws_cloudwatch_log_group.waf.arn]
+
+  # Cookies carry the sealed tokens: never log them.
+  redacted_fields {
+    single_header {
+      name = "cookie"
+    }
+  }
+}

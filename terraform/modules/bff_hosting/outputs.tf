@@ -1,0 +1,44 @@
+output "url" {
+  description = "The BFF's public URL."
+  value       = "https://${var.host}"
+}
+
+output "ecr_repository_url" {
+  description = "Where CI pushes the image."
+  value       = aws_ecr_repository.bff.repository_url
+}
+
+output "ecr_repository_arn" {
+  description = "ARN of the image repository."
+  value       = aws_ecr_repository.bff.arn
+}
+
+output "cluster_name" {
+  description = "ECS cluster name."
+  value       = aws_ecs_cluster.this.name
+}
+
+output "service_name" {
+  description = "ECS service name."
+  value       = aws_ecs_service.bff.name
+}
+
+output "service_arn" {
+  description = "ECS service ARN (the one service CI may update)."
+  value       = aws_ecs_service.bff.id
+}
+
+output "client_secret_arn" {
+  description = "Secrets Manager secret to put the OIDC client secret in."
+  value       = aws_secretsmanager_secret.client_secret.arn
+}
+
+output "cookie_keys_arn" {
+  description = "Secrets Manager secret to put the cookie key ring in."
+  value       = aws_secretsmanager_secret.cookie_keys.arn
+}
+
+output "log_group" {
+  description = "The BFF's CloudWatch log group."
+  value       = aws_cloudwatch_log_group.bff.name
+}

@@ -1,0 +1,128 @@
+variable "name" {
+  description = "Prefix of resource names, e.g. token-handler-dev."
+  type        = string
+}
+
+variable "vpc_cidr" {
+  description = "CIDR block of the VPC."
+  type        = string
+}
+
+variable "az_count" {
+  description = "Availability zones to spread subnets over (at least 2)."
+  type        = number
+  default     = 2
+}
+
+variable "availability_zone_suffixes" {
+  description = "Zones allowed, as suffixes of the region's name; the first az_count available ones are used."
+  type        = list(string)
+  default     = ["a", "b", "c"]
+}
+
+variable "single_nat_gateway" {
+  description = "One NAT gateway shared by all private subnets instead of one per AZ."
+  type        = bool
+  default     = false
+}
+
+variable "host" {
+  description = "The BFF's public host name."
+  type        = string
+}
+
+variable "zone_id" {
+  description = "Route53 zone for the BFF's alias record."
+  type        = string
+}
+
+variable "certificate_arn" {
+  description = "Validated ACM certificate (in this region) for the host."
+  type        = string
+}
+
+variable "log_bucket" {
+  description = "Bucket for the ALB's access logs (same region)."
+  type        = string
+}
+
+variable "alb_deletion_protection" {
+  description = "Protect the ALB from deletion."
+  type        = bool
+  default     = true
+}
+
+variable "image_deploy_tag" {
+  description = "The moving tag the service runs (CI pushes it, then forces a new deployment)."
+  type        = string
+}
+
+variable "container_port" {
+  description = "Port the BFF listens on inside the task."
+  type        = number
+  default     = 8080
+}
+
+variable "container_user" {
+  description = "Numeric uid:gid the container runs as (never root)."
+  type        = string
+  default     = "65532:65532"
+
+  validation {
+    condition     = can(regex("^[1-9][0-9]*:[1-9][0-9]*$", var.container_user))
+    error_message = "container_user must be a numeric, non-zero uid:gid."
+  }
+}
+
+variable "task_cpu" {
+  description = "Fargate task CPU units."
+  type        = number
+  default     = 256
+}
+
+variable "task_memory" {
+  description = "Fargate task memory (MiB)."
+  type        = number
+  default     = 512
+}
+
+variable "desired_count" {
+  description = "Initial number of tasks."
+  type        = number
+  default     = 2
+}
+
+variable "min_count" {
+  description = "Fewest tasks."
+  type        = number
+  default     = 2
+}
+
+variable "max_count" {
+  description = "Most tasks."
+  type        = number
+  default     = 6
+}
+
+variable "cpu_target_percent" {
+  description = "Average CPU that autoscaling aims for."
+  type        = number
+  default     = 60
+}
+
+variable "log_retention_days" {
+  description = "Retention of the BFF's logs (and the VPC flow logs, exec logs, WAF logs)."
+  type        = number
+}
+
+variable "environment" {
+  description = "Non-secret TH_* settings of the BFF."
+  type        = map(string)
+  default     = {}
+}
+
+variable "egress_tcp_ports" {
+  description = "TCP ports tasks may reach anywhere (provider, upstream APIs, AWS endpoints)."
+  type        = list(number)
+  default     = [443]
+}
