@@ -12,6 +12,11 @@ variable "az_count" {
   description = "Availability zones to spread subnets over (at least 2)."
   type        = number
   default     = 2
+
+  validation {
+    condition     = var.az_count >= 2
+    error_message = "az_count must be at least 2: the ALB needs two zones."
+  }
 }
 
 variable "availability_zone_suffixes" {

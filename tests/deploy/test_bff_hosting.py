@@ -1,0 +1,156 @@
+"""BFF hosting: private Fargate tasks that run non-root on a read-only root
+filesystem, secrets from Secrets Manager, an HTTPS-only ALB, encrypted exec
+logging, per-environment log retention, CPU autoscaling, safe rollouts."""
+
+import re
+
+from conftest import block, tfvars
+
+
+def task_json(bff) -> str:
+    return bff.res("aws_ecs_task_definition", "bff")["container_definitions"]
+
+
+def container_field(bff, name: str) -> str:
+    """The right-hand side of `name = …` in the container definition."""
+    m = re.search(rf"[{{ ]{name} = ([^,}}]+)", task_json(bff))
+    assert m, f"container definition has no {name}"
+    return m.group(1).strip()
+
+
+def test_tasks_get_no_public_ip_and_run_in_private_subnets(bff):
+    net = block(bff.res("aws_ecs_service", "bff"), "network_configuration")
+    assert net["assign_public_ip"] is False
+    assert net["subnets"] == "${[for s in aws_subnet.private : s.id]}"
+    for subnet in (bff.res("aws_subnet", "private"), bff.res("aws_subnet", "public")):
+        assert subnet["map_public_ip_on_launch"] is False
+
+
+def test_private_subnets_leave_through_nat_only(bff):
+    route = bff.res("aws_route", "private_nat")
+    assert "nat_gateway_id" in route and "gateway_id" not in route
+    assert bff.res("aws_route", "public_internet")["gateway_id"] == "${aws_internet_gateway.this.id}"
+
+
+def test_vpc_spans_at_least_two_zones(bff, root):
+    assert "var.az_count >= 2" in bff.text
+    assert root.variables["az_count"]["default"] >= 2
+    assert bff.res("aws_subnet", "private")["for_each"] == "${local.private_net}"
+
+
+def test_root_filesystem_is_read_only(bff):
+    assert container_field(bff, "readonlyRootFilesystem") == "true"
+    assert container_field(bff, "privileged") == "false"
+    assert 'drop = ["ALL"]' in task_json(bff)
+
+
+def test_container_runs_as_numeric_non_root_user(bff):
+    assert container_field(bff, "user") == "var.container_user"
+    var = bff.variables["container_user"]
+    uid, gid = var["default"].split(":")
+    assert int(uid) > 0 and int(gid) > 0
+    # The validation rejects root and names: it demands non-zero numbers.
+    assert "^[1-9][0-9]*:[1-9][0-9]*$" in str(var["validation"])
+
+
+def test_secrets_come_from_secrets_manager_not_plain_environment(bff, root):
+    spec = task_json(bff)
+    for env, secret in (("TH_OIDC__CLIENT_SECRET", "client_secret"), ("TH_COOKIES__KEYS", "cookie_keys")):
+        assert f'{{name = "{env}", valueFrom = aws_secretsmanager_secret.{secret}.arn}}' in spec
+        assert bff.res("aws_secretsmanager_secret", secret)["kms_key_id"] == "${aws_kms_key.bff.arn}"
+    assert "CLIENT_SECRET" not in str(root.modules["bff"]["environment"])
+    assert "COOKIES__KEYS" not in str(root.modules["bff"]["environment"])
+
+
+def test_only_the_execution_role_reads_the_secrets(bff):
+    stmts = bff.data[("aws_iam_policy_document", "execution")]["statement"]
+    (read,) = [s for s in stmts if s["sid"] == "ReadSecrets"]
+    assert read["actions"] == ["secretsmanager:GetSecretValue"]
+    assert len(read["resources"]) == 2 and "*" not in read["resources"]
+    task_actions = str(bff.data[("aws_iam_policy_document", "task")])
+    assert "secretsmanager" not in task_actions
+
+
+def test_container_health_check_is_the_binary_itself(bff):
+    assert '"/usr/local/bin/bff", "healthcheck"' in task_json(bff)
+    assert "/healthz" in task_json(bff)
+
+
+def test_alb_redirects_http_to_https(bff):
+    http = bff.res("aws_lb_listener", "http")
+    assert http["port"] == 80
+    action = block(http, "default_action")
+    assert action["type"] == "redirect"
+    redirect = block(action, "redirect")
+    assert redirect["protocol"] == "HTTPS" and redirect["status_code"] == "HTTP_301"
+
+
+def test_alb_serves_tls12_or_better_and_forwards_to_the_bff(bff):
+    https = bff.res("aws_lb_listener", "https")
+    assert https["protocol"] == "HTTPS" and https["port"] == 443
+    assert https["ssl_policy"].startswith("ELBSecurityPolicy-TLS13-1-2")
+    assert block(https, "default_action")["type"] == "forward"
+    lb = bff.res("aws_lb", "this")
+    assert lb["drop_invalid_header_fields"] is True
+    assert block(lb, "access_logs")["enabled"] is True
+
+
+def test_target_group_health_checks_healthz(bff):
+    tg = bff.res("aws_lb_target_group", "bff")
+    hc = block(tg, "health_check")
+    assert hc["path"] == "/healthz"
+    assert hc["matcher"] == "200"
+    assert tg["target_type"] == "ip"
+
+
+def test_tasks_accept_traffic_only_from_the_alb(bff):
+    ingress = bff.all("aws_vpc_security_group_ingress_rule")
+    to_tasks = [r for r in ingress.values() if r["security_group_id"] == "${aws_security_group.tasks.id}"]
+    assert len(to_tasks) == 1
+    assert to_tasks[0]["referenced_security_group_id"] == "${aws_security_group.alb.id}"
+    assert "cidr_ipv4" not in to_tasks[0]
+
+
+def test_exec_sessions_are_encrypted_and_logged_encrypted(bff):
+    cluster = bff.res("aws_ecs_cluster", "this")
+    exec_cfg = block(block(cluster, "configuration"), "execute_command_configuration")
+    assert exec_cfg["kms_key_id"] == "${aws_kms_key.bff.arn}"
+    assert exec_cfg["logging"] == "OVERRIDE"
+    log = block(exec_cfg, "log_configuration")
+    assert log["cloud_watch_encryption_enabled"] is True
+    assert bff.res("aws_cloudwatch_log_group", "exec")["kms_key_id"] == "${aws_kms_key.bff.arn}"
+
+
+def test_log_retention_is_set_per_environment(bff):
+    group = bff.res("aws_cloudwatch_log_group", "bff")
+    assert group["retention_in_days"] == "${var.log_retention_days}"
+    assert group["kms_key_id"] == "${aws_kms_key.bff.arn}"
+    dev, prod = tfvars("dev"), tfvars("prod")
+    assert dev["log_retention_days"] < prod["log_retention_days"]
+    assert prod["log_retention_days"] >= 365
+
+
+def test_rollout_has_circuit_breaker_with_rollback(bff):
+    svc = bff.res("aws_ecs_service", "bff")
+    cb = block(svc, "deployment_circuit_breaker")
+    assert cb["enable"] is True and cb["rollback"] is True
+    assert svc["deployment_minimum_healthy_percent"] == 100
+    assert svc["launch_type"] == "FARGATE"
+
+
+def test_service_scales_on_cpu(bff):
+    policy = bff.res("aws_appautoscaling_policy", "cpu")
+    assert policy["policy_type"] == "TargetTrackingScaling"
+    cfg = block(policy, "target_tracking_scaling_policy_configuration")
+    assert block(cfg, "predefined_metric_specification")["predefined_metric_type"] == "ECSServiceAverageCPUUtilization"
+    assert bff.res("aws_appautoscaling_target", "bff")["scalable_dimension"] == "ecs:service:DesiredCount"
+    # Autoscaling owns desired_count after the first apply.
+    assert block(bff.res("aws_ecs_service", "bff"), "lifecycle")["ignore_changes"] == ["desired_count"]
+
+
+def test_image_tags_are_immutable_except_the_deploy_tag(bff):
+    repo = bff.res("aws_ecr_repository", "bff")
+    assert repo["image_tag_mutability"] == "IMMUTABLE_WITH_EXCLUSION"
+    assert block(repo, "image_tag_mutability_exclusion_filter")["filter"] == "${var.image_deploy_tag}"
+    assert block(repo, "image_scanning_configuration")["scan_on_push"] is True
+    assert 'image = "${aws_ecr_repository.bff.repository_url}:${var.image_deploy_tag}"' in task_json(bff)
