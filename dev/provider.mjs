@@ -95,6 +95,9 @@ const provider = new Provider(issuer, {
       }),
     },
   },
+  // Put the profile and email claims in the ID token too, so the BFF can show
+  // who is signed in without a userinfo call.
+  conformIdTokenClaims: false,
   // Every refresh rotates the refresh token; the old one stops working.
   rotateRefreshToken: true,
   ttl: {

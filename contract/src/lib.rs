@@ -105,6 +105,8 @@ pub mod codes {
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     pub const UNAUTHORIZED: &str = "unauthorized";
     pub const LOGIN_FAILED: &str = "login_failed";
+    pub const INVALID_ID_TOKEN: &str = "invalid_id_token";
+    pub const SESSION_TOO_LARGE: &str = "session_too_large";
     pub const PROVIDER_UNAVAILABLE: &str = "provider_unavailable";
     pub const PROVIDER_TIMEOUT: &str = "provider_timeout";
     pub const UPSTREAM_UNAVAILABLE: &str = "upstream_unavailable";

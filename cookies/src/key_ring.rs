@@ -186,6 +186,13 @@ impl KeyRing {
     }
 }
 
+/// A fresh random key, base64 (standard, padded), for `cookies.keys`.
+pub fn generate_key_base64() -> String {
+    let mut key = [0u8; KEY_LEN];
+    getrandom::fill(&mut key).expect("the operating system's random source failed");
+    base64::engine::general_purpose::STANDARD.encode(key)
+}
+
 fn associated_data(key_id: &str, name: &str) -> String {
     format!("{VERSION}|{key_id}|{name}")
 }

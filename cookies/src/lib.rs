@@ -18,10 +18,12 @@ mod settings;
 mod vault;
 
 pub use chunks::MAX_CHUNK_LEN;
-pub use key_ring::{CookieKey, KeyRing, KeyRingError, OpenError};
+pub use key_ring::{CookieKey, KeyRing, KeyRingError, OpenError, generate_key_base64};
 pub use payload::AccessTokenPayload;
 pub use policy::{CookieKind, CookiePolicy, PolicyError};
 pub use request_cookies::RequestCookies;
 pub use secret::Secret;
 pub use settings::{CookieSettings, KeySetting, SettingsError};
 pub use vault::{ReadError, Vault, WriteError};
+/// A cookie as the vault writes it (the `cookie` crate's type).
+pub type CookieOut = cookie::Cookie<'static>;

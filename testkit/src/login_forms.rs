@@ -93,11 +93,21 @@ impl Browser {
         let html = response.text().await?;
         let (action, mut fields) =
             parse_form(&html, "").ok_or_else(|| LoginError::Unexpected("no logout form".into()))?;
-        fields.push(("logout".into(), "yes".into()));
+        // "Yes, sign me out" (some versions put it in the form already).
+        if !fields.iter().any(|(name, _)| name == "logout") {
+            fields.push(("logout".into(), "yes".into()));
+        }
         let mut url = base
             .join(&action)
             .map_err(|e| LoginError::Unexpected(e.to_string()))?;
         let mut response = self.client.post(url.clone()).form(&fields).send().await?;
+        if !response.status().is_redirection() {
+            return Err(LoginError::Unexpected(format!(
+                "the logout confirmation answered {}: {}",
+                response.status(),
+                response.text().await.unwrap_or_default()
+            )));
+        }
         for _ in 0..10 {
             let Some(location) = response.headers().get(LOCATION) else {
                 break;

@@ -1,0 +1,404 @@
+//! Typed settings: a TOML file, then `TH_`-prefixed environment variables
+//! (`TH_OIDC__CLIENT_SECRET` sets `oidc.client_secret`), validated once at start.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use th_cookies::{CookieSettings, Secret, SettingsError, Vault};
+use th_proxy::origin::{Origin, OriginError};
+use th_proxy::{Proxy, ProxyConfig, ProxyError};
+use url::Url;
+
+/// The whole settings file, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    pub oidc: OidcSettings,
+    #[serde(default)]
+    pub cors: CorsSettings,
+    #[serde(default)]
+    pub cookies: CookieSettings,
+    #[serde(default)]
+    pub session: SessionSettings,
+    #[serde(default)]
+    pub limits: LimitSettings,
+    #[serde(default)]
+    pub log: LogSettings,
+    /// `[proxy]`: the API routes (see the `th-proxy` crate).
+    #[serde(default)]
+    pub proxy: ProxyConfig,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8081))
+}
+
+/// `[oidc]`: the provider and this client's registration there.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSettings {
+    /// The issuer URL; metadata comes from `<issuer>/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// The SPA's own URL, registered at the provider.
+    pub redirect_uri: String,
+    /// Where the provider sends the browser after logout.
+    #[serde(default)]
+    pub post_logout_redirect_uri: Option<String>,
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// Extra authorization-request parameters, e.g. `{ prompt = "consent" }`.
+    #[serde(default)]
+    pub extra_authorize_params: BTreeMap<String, String>,
+    /// Push the authorization request first (RFC 9126) when the provider supports it.
+    #[serde(default)]
+    pub use_par: bool,
+    /// Timeout of every call to the provider.
+    #[serde(default = "default_timeout")]
+    pub http_timeout_secs: u64,
+}
+
+fn default_scopes() -> Vec<String> {
+    ["openid", "profile", "email", "offline_access"]
+        .map(String::from)
+        .to_vec()
+}
+
+fn default_timeout() -> u64 {
+    10
+}
+
+/// `[cors]`: the origins allowed to call.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsSettings {
+    pub allowed_origins: Vec<String>,
+}
+
+/// `[session]`: lifetimes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSettings {
+    /// The longest a session lasts, refreshes included.
+    pub lifetime_secs: u64,
+    /// How long a started login may take.
+    pub login_lifetime_secs: u64,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            lifetime_secs: 8 * 3600,
+            login_lifetime_secs: 600,
+        }
+    }
+}
+
+/// `[limits]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitSettings {
+    /// The largest JSON body a `/bff/*` endpoint accepts.
+    pub max_json_bytes: usize,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        Self {
+            max_json_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `pretty` for people, `json` for log collectors.
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `th_bff=debug,info`.
+    pub filter: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Pretty,
+            filter: "info".into(),
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Why the settings are unusable; each message names the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0}")]
+    Load(Box<figment::Error>),
+    #[error("oidc.issuer: {0:?} is not an http(s) URL")]
+    Issuer(String),
+    #[error("oidc.redirect_uri: {0:?} is not an http(s) URL")]
+    RedirectUri(String),
+    #[error("oidc.post_logout_redirect_uri: {0:?} is not an http(s) URL")]
+    PostLogoutRedirectUri(String),
+    #[error("oidc.client_id must not be empty")]
+    ClientId,
+    #[error("oidc.client_secret must not be empty")]
+    ClientSecret,
+    #[error("oidc.scopes must include \"openid\"")]
+    Scopes,
+    #[error("oidc.http_timeout_secs must be between 1 and 120")]
+    Timeout,
+    #[error("cors.allowed_origins: {0}")]
+    Origin(#[from] OriginError),
+    #[error("cors.allowed_origins must list the SPA's origin ({0})")]
+    SpaOriginNotAllowed(String),
+    #[error("{0}")]
+    Cookies(#[from] SettingsError),
+    #[error(
+        "cookies.secure = false is allowed only when every allowed origin and the redirect URI \
+         are loopback (localhost, 127.0.0.1, [::1])"
+    )]
+    InsecureNotLoopback,
+    #[error("session.lifetime_secs and session.login_lifetime_secs must be at least 1")]
+    Lifetime,
+    #[error("{0}")]
+    Proxy(#[from] ProxyError),
+}
+
+/// Settings after validation: every value parsed and safe to use.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub oidc: OidcConfig,
+    pub allowed_origins: Vec<Origin>,
+    pub vault: Arc<Vault>,
+    pub session_lifetime: Duration,
+    pub login_lifetime: Duration,
+    pub max_json_bytes: usize,
+    pub log: LogSettings,
+    pub proxy: Proxy,
+}
+
+/// The `[oidc]` settings, parsed.
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// The issuer exactly as configured: OpenID Connect compares issuers as strings.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub redirect_uri: Url,
+    pub post_logout_redirect_uri: Option<Url>,
+    pub scopes: Vec<String>,
+    pub extra_authorize_params: BTreeMap<String, String>,
+    pub use_par: bool,
+    pub http_timeout: Duration,
+}
+
+impl Settings {
+    /// Reads the file (if any) and the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment
+            .merge(Env::prefixed("TH_").split("__"))
+            .extract()
+            .map_err(|e| ConfigError::Load(Box::new(e)))
+    }
+
+    /// Parses from a TOML string (tests, examples).
+    pub fn from_toml(toml: &str) -> Result<Self, ConfigError> {
+        Figment::from(Toml::string(toml))
+            .extract()
+            .map_err(|e| ConfigError::Load(Box::new(e)))
+    }
+
+    /// Validates every setting.
+    pub fn validate(self) -> Result<Config, ConfigError> {
+        let oidc = &self.oidc;
+        let http_url = |raw: &str| {
+            Url::parse(raw)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        };
+        // Issuers compare as exact strings (OpenID Connect Discovery §4.3).
+        http_url(&oidc.issuer).ok_or_else(|| ConfigError::Issuer(oidc.issuer.clone()))?;
+        let issuer = oidc.issuer.clone();
+        let redirect_uri = http_url(&oidc.redirect_uri)
+            .ok_or_else(|| ConfigError::RedirectUri(oidc.redirect_uri.clone()))?;
+        let post_logout_redirect_uri = oidc
+            .post_logout_redirect_uri
+            .as_deref()
+            .map(|raw| {
+                http_url(raw).ok_or_else(|| ConfigError::PostLogoutRedirectUri(raw.to_owned()))
+            })
+            .transpose()?;
+        if oidc.client_id.trim().is_empty() {
+            return Err(ConfigError::ClientId);
+        }
+        if oidc.client_secret.expose().is_empty() {
+            return Err(ConfigError::ClientSecret);
+        }
+        if !oidc.scopes.iter().any(|s| s == "openid") {
+            return Err(ConfigError::Scopes);
+        }
+        if !(1..=120).contains(&oidc.http_timeout_secs) {
+            return Err(ConfigError::Timeout);
+        }
+        let allowed_origins = self
+            .cors
+            .allowed_origins
+            .iter()
+            .map(|o| Origin::parse(o))
+            .collect::<Result<Vec<_>, _>>()?;
+        let spa_origin = redirect_uri.origin().ascii_serialization();
+        if !allowed_origins.iter().any(|o| o.as_str() == spa_origin) {
+            return Err(ConfigError::SpaOriginNotAllowed(spa_origin));
+        }
+        let vault = self.cookies.vault()?;
+        if !self.cookies.secure {
+            let redirect_loopback = Origin::parse(&spa_origin).is_ok_and(|o| o.is_loopback());
+            if !redirect_loopback || !allowed_origins.iter().all(Origin::is_loopback) {
+                return Err(ConfigError::InsecureNotLoopback);
+            }
+        }
+        if self.session.lifetime_secs == 0 || self.session.login_lifetime_secs == 0 {
+            return Err(ConfigError::Lifetime);
+        }
+        let vault = Arc::new(vault);
+        let proxy = Proxy::new(self.proxy, vault.clone())?;
+        Ok(Config {
+            listen: self.listen,
+            oidc: OidcConfig {
+                issuer,
+                client_id: oidc.client_id.clone(),
+                client_secret: oidc.client_secret.clone(),
+                redirect_uri,
+                post_logout_redirect_uri,
+                scopes: oidc.scopes.clone(),
+                extra_authorize_params: oidc.extra_authorize_params.clone(),
+                use_par: oidc.use_par,
+                http_timeout: Duration::from_secs(oidc.http_timeout_secs),
+            },
+            allowed_origins,
+            vault,
+            session_lifetime: Duration::from_secs(self.session.lifetime_secs),
+            login_lifetime: Duration::from_secs(self.session.login_lifetime_secs),
+            max_json_bytes: self.limits.max_json_bytes,
+            log: self.log,
+            proxy,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
+    fn toml(extra_oidc: &str, cookies: &str, origins: &str) -> String {
+        format!(
+            r#"
+            [oidc]
+            issuer = "https://id.example.com"
+            client_id = "bff"
+            client_secret = "s3cret"
+            redirect_uri = "https://app.example.com/"
+            {extra_oidc}
+            [cors]
+            allowed_origins = [{origins}]
+            [cookies]
+            keys = [{{ id = "k1", key = "{KEY}" }}]
+            {cookies}
+            "#
+        )
+    }
+
+    fn validate(s: &str) -> Result<Config, ConfigError> {
+        Settings::from_toml(s)?.validate()
+    }
+
+    #[test]
+    fn a_complete_file_validates() {
+        let config = validate(&toml("", "", r#""https://app.example.com""#)).unwrap();
+        assert_eq!(config.oidc.issuer, "https://id.example.com");
+        assert!(config.vault.policy().host_prefixed());
+    }
+
+    #[test]
+    fn a_short_key_names_the_setting() {
+        let s = toml("", "", r#""https://app.example.com""#).replace(KEY, "AAAA");
+        let err = validate(&s).unwrap_err().to_string();
+        assert!(
+            err.contains("cookies.keys") && err.contains("32 bytes"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_bad_origin_names_the_setting() {
+        let err = validate(&toml("", "", r#""app.example.com""#))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("cors.allowed_origins"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_issuer_names_the_setting() {
+        let s = toml("", "", r#""https://app.example.com""#)
+            .replace("issuer = \"https://id.example.com\"", "");
+        let err = validate(&s).unwrap_err().to_string();
+        assert!(err.contains("issuer"), "{err}");
+    }
+
+    #[test]
+    fn insecure_cookies_need_loopback_origins() {
+        let err = validate(&toml("", "secure = false", r#""https://app.example.com""#))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cookies.secure"), "{err}");
+    }
+
+    #[test]
+    fn scopes_without_openid_are_refused() {
+        let err = validate(&toml(
+            r#"scopes = ["profile"]"#,
+            "",
+            r#""https://app.example.com""#,
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("openid"), "{err}");
+    }
+
+    #[test]
+    fn unknown_settings_are_refused() {
+        let err = validate(&toml(
+            "clientsecret = \"x\"",
+            "",
+            r#""https://app.example.com""#,
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("clientsecret"), "{err}");
+    }
+}

@@ -1,0 +1,66 @@
+//! The BFF's errors and their HTTP answers, decided in one place.
+
+use crate::oidc::OidcError;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use th_contract::codes;
+use th_cookies::WriteError;
+use th_proxy::json_error::json_error;
+
+/// Every way a `/bff/*` request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum BffError {
+    /// The request itself is malformed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The body is larger than `limits.max_json_bytes`.
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// No session, or an expired or unreadable one.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// The browser's login cannot complete (state mismatch, no login in
+    /// progress, the code refused…). The SPA should start again.
+    #[error("{0}")]
+    LoginFailed(String),
+    /// The provider failed us.
+    #[error(transparent)]
+    Provider(#[from] OidcError),
+    /// A token too large for the cookies, even chunked.
+    #[error(transparent)]
+    Cookie(#[from] WriteError),
+}
+
+impl ResponseError for BffError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) | Self::LoginFailed(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Provider(OidcError::Timeout) => StatusCode::GATEWAY_TIMEOUT,
+            Self::Provider(OidcError::Refused(_)) => StatusCode::BAD_REQUEST,
+            Self::Provider(_) => StatusCode::BAD_GATEWAY,
+            Self::Cookie(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let code = match self {
+            Self::BadRequest(_) => codes::BAD_REQUEST,
+            Self::PayloadTooLarge(_) => codes::PAYLOAD_TOO_LARGE,
+            Self::Unauthorized(_) => codes::UNAUTHORIZED,
+            Self::LoginFailed(_) | Self::Provider(OidcError::Refused(_)) => codes::LOGIN_FAILED,
+            Self::Provider(OidcError::Timeout) => codes::PROVIDER_TIMEOUT,
+            Self::Provider(OidcError::InvalidIdToken(_)) => codes::INVALID_ID_TOKEN,
+            Self::Provider(_) => codes::PROVIDER_UNAVAILABLE,
+            Self::Cookie(_) => codes::SESSION_TOO_LARGE,
+        };
+        let status = self.status_code();
+        if status.is_server_error() {
+            tracing::warn!(status = status.as_u16(), error = %self, "request failed");
+        } else {
+            tracing::info!(status = status.as_u16(), error = %self, "request refused");
+        }
+        json_error(status, code, self.to_string())
+    }
+}

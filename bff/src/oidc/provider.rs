@@ -1,0 +1,105 @@
+//! Discovery: the provider's metadata and signing keys.
+
+use super::OidcError;
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
+    CoreJsonWebKey, CoreJsonWebKeySet, CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+};
+use openidconnect::{
+    AdditionalProviderMetadata, DiscoveryError, HttpClientError, IssuerUrl, ProviderMetadata,
+};
+use serde::{Deserialize, Serialize};
+use std::sync::RwLock;
+
+/// Metadata fields `openidconnect` does not model but this flow uses.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ExtraMetadata {
+    /// RP-initiated logout.
+    #[serde(default)]
+    pub end_session_endpoint: Option<String>,
+    /// RFC 7009.
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
+    /// RFC 9126 (PAR).
+    #[serde(default)]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// RFC 9207: the provider sends `iss` with the authorization response.
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+impl AdditionalProviderMetadata for ExtraMetadata {}
+
+/// The provider's metadata, with [`ExtraMetadata`].
+pub type Metadata = ProviderMetadata<
+    ExtraMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+/// A discovered provider: its metadata and its current signing keys.
+#[derive(Debug)]
+pub struct Provider {
+    pub metadata: Metadata,
+    jwks: RwLock<CoreJsonWebKeySet>,
+}
+
+impl Provider {
+    /// Fetches `<issuer>/.well-known/openid-configuration` and the JWKS;
+    /// `openidconnect` checks that the metadata's issuer is exactly ours.
+    pub async fn discover(issuer: &str, http: &reqwest::Client) -> Result<Self, OidcError> {
+        let issuer = IssuerUrl::new(issuer.to_owned())
+            .map_err(|_| OidcError::Unavailable("the issuer is not a URL".into()))?;
+        let metadata = Metadata::discover_async(issuer, http)
+            .await
+            .map_err(discovery_error)?;
+        let jwks = metadata.jwks().clone();
+        Ok(Self {
+            metadata,
+            jwks: RwLock::new(jwks),
+        })
+    }
+
+    /// The signing keys last fetched.
+    pub fn jwks(&self) -> CoreJsonWebKeySet {
+        self.jwks.read().expect("jwks lock").clone()
+    }
+
+    /// Fetches the JWKS again (after a token named a key we do not know).
+    pub async fn refresh_jwks(&self, http: &reqwest::Client) -> Result<(), OidcError> {
+        let fresh = CoreJsonWebKeySet::fetch_async(self.metadata.jwks_uri(), http)
+            .await
+            .map_err(discovery_error)?;
+        *self.jwks.write().expect("jwks lock") = fresh;
+        Ok(())
+    }
+
+    /// The additional metadata.
+    pub fn extra(&self) -> &ExtraMetadata {
+        self.metadata.additional_metadata()
+    }
+}
+
+fn discovery_error(err: DiscoveryError<HttpClientError<reqwest::Error>>) -> OidcError {
+    match err {
+        DiscoveryError::Request(HttpClientError::Reqwest(e)) => OidcError::from_reqwest(&e),
+        DiscoveryError::Response(status, _, _) => {
+            OidcError::Unavailable(format!("discovery answered HTTP {status}"))
+        }
+        DiscoveryError::Parse(_) => OidcError::Unavailable("its metadata is not valid JSON".into()),
+        DiscoveryError::Validation(msg) => {
+            OidcError::Unavailable(format!("its metadata is invalid: {msg}"))
+        }
+        _ => OidcError::Unavailable("discovery failed".into()),
+    }
+}

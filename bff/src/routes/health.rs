@@ -1,0 +1,24 @@
+//! `GET /healthz` (the process answers) and `GET /readyz` (the provider's metadata is loaded).
+
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use th_contract::codes;
+use th_proxy::json_error::json_error;
+
+/// Liveness.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: tries discovery again if it has not succeeded yet.
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.oidc.is_ready().await || state.oidc.warm_up().await.is_ok() {
+        HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))
+    } else {
+        json_error(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            codes::NOT_READY,
+            "the identity provider's metadata is not loaded yet",
+        )
+    }
+}

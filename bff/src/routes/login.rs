@@ -1,0 +1,260 @@
+//! `POST /bff/login/start` and `POST /bff/login/end`.
+//!
+//! The provider redirects the browser to the SPA (the registered redirect
+//! URI); the SPA posts that URL here with a same-site `fetch`, which is why
+//! every cookie can be `SameSite=Strict`.
+
+use super::{error_with_cookies, with_cookies};
+use crate::clock;
+use crate::error::BffError;
+use crate::oidc::TokenSet;
+use crate::session::request_cookies;
+use crate::session::{IdTokenPayload, NewTokens};
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use th_contract::{
+    LoginEndRequest, LoginEndResponse, LoginStartRequest, LoginStartResponse, ReturnTo,
+};
+use th_cookies::{AccessTokenPayload, CookieKind, CookieOut, Secret};
+use url::Url;
+
+/// The login cookie's content, from start to end of one login.
+#[derive(Debug, Serialize, Deserialize)]
+struct LoginState {
+    state: Secret,
+    nonce: Secret,
+    verifier: Secret,
+    return_to: Option<String>,
+    created_at: i64,
+}
+
+/// Starts a login: answers the authorization URL, sets the login cookie.
+pub async fn start(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<LoginStartRequest>,
+) -> Result<HttpResponse, BffError> {
+    let return_to = body
+        .into_inner()
+        .return_to
+        .map(|raw| ReturnTo::parse(&raw))
+        .transpose()
+        .map_err(|e| BffError::BadRequest(e.to_string()))?;
+    let login = state.oidc.start_login().await?;
+    let saved = LoginState {
+        state: login.state,
+        nonce: login.nonce,
+        verifier: login.pkce_verifier,
+        return_to: return_to.map(|r| r.as_str().to_owned()),
+        created_at: clock::now(),
+    };
+    let cookies = state.vault.write_json(
+        &request_cookies(&req),
+        CookieKind::Login,
+        &saved,
+        state.login_lifetime,
+    )?;
+    Ok(
+        with_cookies(&mut HttpResponse::Ok(), &cookies).json(LoginStartResponse {
+            authorization_url: login.authorization_url,
+        }),
+    )
+}
+
+/// Ends a login when `pageUrl` is the provider's answer; otherwise reports the session.
+pub async fn end(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<LoginEndRequest>,
+) -> HttpResponse {
+    let page = match Url::parse(&body.page_url) {
+        Ok(url) => url,
+        Err(_) => {
+            return BffError::BadRequest("pageUrl must be an absolute URL".into()).error_response();
+        }
+    };
+    let params = match callback_params(&page, state.oidc.redirect_uri()) {
+        Ok(Some(params)) => params,
+        Ok(None) => {
+            let logged_in = state.store.id_token(&req, clock::now()).await.is_some();
+            return with_cookies(&mut HttpResponse::Ok(), &[]).json(LoginEndResponse {
+                handled: false,
+                is_logged_in: logged_in,
+                return_to: None,
+            });
+        }
+        Err(e) => return e.error_response(),
+    };
+    // The login cookie is single-use: it goes, whatever happens next.
+    let clear_login = state.vault.clear(&request_cookies(&req), CookieKind::Login);
+    match complete(&req, &state, &params).await {
+        Ok((mut cookies, return_to)) => {
+            cookies.extend(clear_login);
+            with_cookies(&mut HttpResponse::Ok(), &cookies).json(LoginEndResponse {
+                handled: true,
+                is_logged_in: true,
+                return_to,
+            })
+        }
+        Err(e) => error_with_cookies(&e, &clear_login),
+    }
+}
+
+/// The authorization response's parameters, when `page` is one: the
+/// redirect URI's origin and path, with `state` and `code` or `error`.
+fn callback_params(
+    page: &Url,
+    redirect_uri: &Url,
+) -> Result<Option<HashMap<String, String>>, BffError> {
+    if page.origin() != redirect_uri.origin() || page.path() != redirect_uri.path() {
+        return Ok(None);
+    }
+    let mut params = HashMap::new();
+    for (key, value) in page.query_pairs() {
+        if params.insert(key.to_string(), value.to_string()).is_some() {
+            return Err(BffError::BadRequest(format!(
+                "pageUrl repeats the parameter {key:?}"
+            )));
+        }
+    }
+    let is_callback = params.contains_key("state")
+        && (params.contains_key("code") || params.contains_key("error"));
+    Ok(is_callback.then_some(params))
+}
+
+async fn complete(
+    req: &HttpRequest,
+    state: &AppState,
+    params: &HashMap<String, String>,
+) -> Result<(Vec<CookieOut>, Option<String>), BffError> {
+    let login: LoginState = state
+        .vault
+        .read_json(&request_cookies(req), CookieKind::Login)
+        .map_err(|_| {
+            BffError::LoginFailed(
+                "no login is in progress in this browser (the login cookie is missing or unreadable); start again"
+                    .into(),
+            )
+        })?;
+    let age = clock::now() - login.created_at;
+    if age < 0 || age as u64 > state.login_lifetime.as_secs() {
+        return Err(BffError::LoginFailed(
+            "the login took too long; start again".into(),
+        ));
+    }
+    if !constant_time_eq(params["state"].as_bytes(), login.state.expose().as_bytes()) {
+        return Err(BffError::LoginFailed(
+            "the state does not match this browser's login".into(),
+        ));
+    }
+    // RFC 9207: a response must come from the issuer we sent the browser to.
+    match params.get("iss") {
+        Some(iss) if iss != state.oidc.issuer() => {
+            return Err(BffError::LoginFailed(
+                "the response's iss is not the configured issuer".into(),
+            ));
+        }
+        None if state.oidc.sends_iss().await? => {
+            return Err(BffError::LoginFailed(
+                "the response lacks the iss parameter the provider promises".into(),
+            ));
+        }
+        _ => {}
+    }
+    if let Some(error) = params.get("error") {
+        let code: String = error
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(64)
+            .collect();
+        return Err(BffError::LoginFailed(format!(
+            "the provider answered {code}"
+        )));
+    }
+    let code = params
+        .get("code")
+        .ok_or_else(|| BffError::BadRequest("the response has no code".into()))?;
+    let tokens = state
+        .oidc
+        .finish_login(code, &login.verifier, &login.nonce)
+        .await?;
+    let now = clock::now();
+    let session_expires_at =
+        now + i64::try_from(state.session_lifetime.as_secs()).unwrap_or(i64::MAX / 2);
+    let cookies = save_tokens(req, state, &tokens, None, session_expires_at, now).await?;
+    Ok((cookies, login.return_to))
+}
+
+/// Stores a token set; `old_id` is kept when a refresh returned no ID token.
+pub(crate) async fn save_tokens(
+    req: &HttpRequest,
+    state: &AppState,
+    tokens: &TokenSet,
+    old_id: Option<Secret>,
+    session_expires_at: i64,
+    now: i64,
+) -> Result<Vec<CookieOut>, BffError> {
+    let id_token = tokens
+        .id_token
+        .clone()
+        .or(old_id)
+        .ok_or(BffError::Unauthorized("the session has no ID token"))?;
+    let new = NewTokens {
+        access: AccessTokenPayload {
+            token: tokens.access_token.clone(),
+            expires_at: tokens
+                .expires_in
+                .map(|secs| now + i64::try_from(secs).unwrap_or(i64::MAX / 2)),
+        },
+        refresh: tokens.refresh_token.as_ref(),
+        id: IdTokenPayload {
+            token: id_token,
+            session_expires_at,
+        },
+    };
+    Ok(state.store.save(req, new).await?)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redirect() -> Url {
+        Url::parse("https://app.example/").unwrap()
+    }
+
+    #[test]
+    fn a_callback_needs_the_redirect_uri_state_and_code() {
+        let page = Url::parse("https://app.example/?code=c&state=s").unwrap();
+        assert!(callback_params(&page, &redirect()).unwrap().is_some());
+        let other_path = Url::parse("https://app.example/orders?code=c&state=s").unwrap();
+        assert!(callback_params(&other_path, &redirect()).unwrap().is_none());
+        let other_origin = Url::parse("https://evil.example/?code=c&state=s").unwrap();
+        assert!(
+            callback_params(&other_origin, &redirect())
+                .unwrap()
+                .is_none()
+        );
+        let no_state = Url::parse("https://app.example/?code=c").unwrap();
+        assert!(callback_params(&no_state, &redirect()).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_repeated_parameter_is_refused() {
+        let page = Url::parse("https://app.example/?code=c&state=s&state=t").unwrap();
+        assert!(callback_params(&page, &redirect()).is_err());
+    }
+
+    #[test]
+    fn constant_time_eq_compares() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

@@ -1,0 +1,72 @@
+//! `POST /bff/refresh`: new tokens from the refresh token (rotation honoured).
+
+use super::login::save_tokens;
+use super::{error_with_cookies, with_cookies};
+use crate::clock;
+use crate::error::BffError;
+use crate::oidc::OidcError;
+use crate::oidc::id_token::decode_claims;
+use crate::state::AppState;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+
+/// 204 with rewritten cookies; 401 (and every cookie cleared) when there is
+/// no session or the provider refuses the refresh token.
+pub async fn post(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    match refresh(&req, &state).await {
+        Ok(cookies) => with_cookies(&mut HttpResponse::NoContent(), &cookies).finish(),
+        Err(e @ BffError::Unauthorized(_)) => {
+            error_with_cookies(&e, &state.store.clear(&req).await)
+        }
+        // The provider being down is no reason to end the session.
+        Err(e) => e.error_response(),
+    }
+}
+
+async fn refresh(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Vec<th_cookies::CookieOut>, BffError> {
+    let now = clock::now();
+    let id = state
+        .store
+        .id_token(req, now)
+        .await
+        .ok_or(BffError::Unauthorized("no session, or it has ended"))?;
+    let refresh_token = state
+        .store
+        .refresh_token(req)
+        .await
+        .ok_or(BffError::Unauthorized("the session has no refresh token"))?;
+    let tokens = match state.oidc.refresh(&refresh_token).await {
+        Ok(tokens) => tokens,
+        Err(OidcError::Refused(_)) => {
+            return Err(BffError::Unauthorized(
+                "the provider refused the refresh token",
+            ));
+        }
+        Err(OidcError::InvalidIdToken(_)) => {
+            return Err(BffError::Unauthorized(
+                "the refreshed ID token failed validation",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // OpenID Connect Core §12.2: a refreshed ID token is for the same user.
+    let old_sub = decode_claims(id.token.expose()).and_then(|c| c.get("sub").cloned());
+    if let Some(new_claims) = &tokens.id_claims {
+        if new_claims.get("sub") != old_sub.as_ref() {
+            return Err(BffError::Unauthorized(
+                "the refreshed ID token is for another user",
+            ));
+        }
+    }
+    save_tokens(
+        req,
+        state,
+        &tokens,
+        Some(id.token),
+        id.session_expires_at,
+        now,
+    )
+    .await
+}

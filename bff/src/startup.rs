@@ -1,0 +1,108 @@
+//! Builds the server: state, middleware, routes, the proxy; binds and runs.
+
+use crate::configuration::Config;
+use crate::oidc::Oidc;
+use crate::routes::{claims, health, json_body, login, logout, refresh, session, userinfo};
+use crate::session::CookieStore;
+use crate::state::AppState;
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use std::net::TcpListener;
+use std::sync::Arc;
+use th_contract::{codes, paths};
+use th_proxy::guard::{AllowedOrigins, cors, csrf_guard, origin_guard};
+use th_proxy::json_error::json_error;
+
+/// A bound, not yet running, server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds `config.listen` (port 0 picks a free port) and builds the server.
+    pub async fn build(config: Config) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(config.listen)?;
+        let port = listener.local_addr()?.port();
+        if !config.vault.policy().host_prefixed() {
+            tracing::warn!(
+                secure = config.vault.policy().secure(),
+                "cookie names carry no __Host- prefix (a cookie domain is set, or cookies.secure = false)"
+            );
+        }
+        let oidc = Oidc::new(config.oidc.clone());
+        if let Err(e) = oidc.warm_up().await {
+            tracing::warn!(error = %e, "the provider's metadata could not be loaded; retrying on demand");
+        }
+        let state = web::Data::new(AppState {
+            oidc,
+            store: Box::new(CookieStore::new(config.vault.clone())),
+            vault: config.vault.clone(),
+            session_lifetime: config.session_lifetime,
+            login_lifetime: config.login_lifetime,
+        });
+        let allowed = AllowedOrigins::new(&config.allowed_origins);
+        let mut protected = vec!["/bff/".to_owned()];
+        protected.extend(config.proxy.prefixes());
+        let protected: Arc<[String]> = protected.into();
+        let proxy = config.proxy.clone();
+        let max_json = config.max_json_bytes;
+        let server = HttpServer::new(move || {
+            let (allowed_for_guard, protected) = (allowed.clone(), protected.clone());
+            App::new()
+                .app_data(state.clone())
+                .app_data(json_body::config(max_json))
+                .service(
+                    web::scope("/bff")
+                        .route("/login/start", web::post().to(login::start))
+                        .route("/login/end", web::post().to(login::end))
+                        .route("/session", web::get().to(session::get))
+                        .route("/userinfo", web::get().to(userinfo::get))
+                        .route("/claims", web::get().to(claims::get))
+                        .route("/refresh", web::post().to(refresh::post))
+                        .route("/logout", web::post().to(logout::post)),
+                )
+                .route(paths::HEALTHZ, web::get().to(health::healthz))
+                .route(paths::READYZ, web::get().to(health::readyz))
+                .configure(|cfg| proxy.configure(cfg))
+                .default_service(web::to(not_found))
+                .wrap(from_fn(move |req, next| {
+                    csrf_guard(protected.clone(), req, next)
+                }))
+                .wrap(cors(&allowed))
+                .wrap(from_fn(move |req, next| {
+                    origin_guard(allowed_for_guard.clone(), req, next)
+                }))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("x-content-type-options", "nosniff"))
+                        .add(("referrer-policy", "no-referrer")),
+                )
+                .wrap(from_fn(crate::access_log::log))
+        })
+        .listen(listener)?
+        // In-flight requests get this long to finish after SIGTERM.
+        .shutdown_timeout(20)
+        .run();
+        Ok(Self { port, server })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until stopped (SIGINT/SIGTERM stop it gracefully).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn not_found() -> HttpResponse {
+    json_error(
+        actix_web::http::StatusCode::NOT_FOUND,
+        codes::NOT_FOUND,
+        "no such endpoint",
+    )
+}

@@ -1,0 +1,17 @@
+//! What every handler shares.
+
+use crate::oidc::Oidc;
+use crate::session::SessionStore;
+use std::sync::Arc;
+use std::time::Duration;
+use th_cookies::Vault;
+
+/// The application's state, behind `web::Data`.
+pub struct AppState {
+    pub oidc: Oidc,
+    pub store: Box<dyn SessionStore + Send + Sync>,
+    /// For the temporary login cookie, which is not part of the session store.
+    pub vault: Arc<Vault>,
+    pub session_lifetime: Duration,
+    pub login_lifetime: Duration,
+}

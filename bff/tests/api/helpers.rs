@@ -1,0 +1,239 @@
+//! `spawn_app` and `TestApp`: one method per endpoint, a cookie jar kept by
+//! hand so tests can tamper with it.
+
+use reqwest::header::{COOKIE, SET_COOKIE};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use th_bff::configuration::Settings;
+use th_bff::startup::Application;
+use th_testkit::{Browser, ProviderOptions, TestProvider};
+
+pub const SPA: &str = "https://app.example.test";
+pub const REDIRECT: &str = "https://app.example.test/";
+/// base64 of bytes 0..32.
+pub const KEY_1: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+/// base64 of bytes 32..64.
+pub const KEY_2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
+
+/// What a test may change in the BFF's settings.
+pub struct AppOptions {
+    pub issuer: String,
+    pub client_secret: String,
+    pub keys: Vec<(&'static str, &'static str)>,
+    pub login_lifetime_secs: u64,
+    pub http_timeout_secs: u64,
+    pub extra_toml: String,
+}
+
+impl AppOptions {
+    pub fn for_issuer(issuer: &str) -> Self {
+        Self {
+            issuer: issuer.to_owned(),
+            client_secret: ProviderOptions::default().client_secret,
+            keys: vec![("k1", KEY_1)],
+            login_lifetime_secs: 600,
+            http_timeout_secs: 5,
+            extra_toml: String::new(),
+        }
+    }
+
+    pub fn toml(&self) -> String {
+        let keys = self
+            .keys
+            .iter()
+            .map(|(id, key)| format!(r#"{{ id = "{id}", key = "{key}" }}"#))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            r#"
+            listen = "127.0.0.1:0"
+            [oidc]
+            issuer = "{issuer}"
+            client_id = "token-handler"
+            client_secret = "{secret}"
+            redirect_uri = "{REDIRECT}"
+            post_logout_redirect_uri = "{REDIRECT}"
+            scopes = ["openid", "profile", "email", "offline_access"]
+            extra_authorize_params = {{ prompt = "consent" }}
+            http_timeout_secs = {timeout}
+            [cors]
+            allowed_origins = ["{SPA}"]
+            [cookies]
+            keys = [{keys}]
+            [session]
+            login_lifetime_secs = {login}
+            [limits]
+            max_json_bytes = 4096
+            {extra}
+            "#,
+            issuer = self.issuer,
+            secret = self.client_secret,
+            timeout = self.http_timeout_secs,
+            login = self.login_lifetime_secs,
+            extra = self.extra_toml,
+        )
+    }
+}
+
+/// A running BFF and the cookies its browser holds.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub jar: BTreeMap<String, String>,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub set_cookies: Vec<String>,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+pub async fn spawn_app(options: AppOptions) -> TestApp {
+    let config = Settings::from_toml(&options.toml())
+        .expect("settings parse")
+        .validate()
+        .expect("settings validate");
+    if std::env::var_os("TEST_LOG").is_some() {
+        th_bff::telemetry::init(&th_bff::configuration::LogSettings::default());
+    }
+    let app = Application::build(config).await.expect("server builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        jar: BTreeMap::new(),
+    }
+}
+
+/// A provider with the default options, and a BFF using it.
+pub async fn spawn_with_provider() -> (TestProvider, TestApp) {
+    let provider = TestProvider::start(ProviderOptions::default()).await;
+    let app = spawn_app(AppOptions::for_issuer(provider.issuer())).await;
+    (provider, app)
+}
+
+impl TestApp {
+    /// A request as the SPA makes it: `x-csrf: 1`, the SPA's `Origin`, the jar's cookies.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut builder = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("x-csrf", "1")
+            .header("origin", SPA);
+        if !self.jar.is_empty() {
+            let cookie = self
+                .jar
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            builder = builder.header(COOKIE, cookie);
+        }
+        builder
+    }
+
+    /// Sends, reads the answer, and applies its `Set-Cookie`s to the jar.
+    pub async fn send(&mut self, builder: reqwest::RequestBuilder) -> Answer {
+        let response = builder.send().await.expect("the BFF answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let set_cookies: Vec<String> = headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        for line in &set_cookies {
+            let pair = line.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || line.contains("Max-Age=0") {
+                self.jar.remove(name);
+            } else {
+                self.jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let text = response.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Answer {
+            status,
+            body,
+            set_cookies,
+            headers,
+        }
+    }
+
+    pub async fn post_json(&mut self, path: &str, body: Value) -> Answer {
+        let builder = self.request(reqwest::Method::POST, path).json(&body);
+        self.send(builder).await
+    }
+
+    pub async fn get(&mut self, path: &str) -> Answer {
+        let builder = self.request(reqwest::Method::GET, path);
+        self.send(builder).await
+    }
+
+    pub async fn login_start(&mut self, return_to: Option<&str>) -> Answer {
+        let body = match return_to {
+            Some(r) => json!({ "returnTo": r }),
+            None => json!({}),
+        };
+        self.post_json("/bff/login/start", body).await
+    }
+
+    pub async fn login_end(&mut self, page_url: &str) -> Answer {
+        self.post_json("/bff/login/end", json!({ "pageUrl": page_url }))
+            .await
+    }
+
+    pub async fn session(&mut self) -> Answer {
+        self.get("/bff/session").await
+    }
+
+    pub async fn refresh(&mut self) -> Answer {
+        let builder = self.request(reqwest::Method::POST, "/bff/refresh");
+        self.send(builder).await
+    }
+
+    pub async fn logout(&mut self) -> Answer {
+        let builder = self.request(reqwest::Method::POST, "/bff/logout");
+        self.send(builder).await
+    }
+
+    /// The whole login through the real provider's forms, as `user`.
+    pub async fn login_as(&mut self, user: &str) -> Answer {
+        let start = self.login_start(None).await;
+        assert_eq!(start.status, 200, "{:?}", start.body);
+        let url = start.body["authorizationUrl"].as_str().unwrap().to_owned();
+        let callback = Browser::new()
+            .sign_in(&url, user, REDIRECT)
+            .await
+            .expect("sign in at the provider");
+        let end = self.login_end(&callback).await;
+        assert_eq!(end.status, 200, "{:?}", end.body);
+        end
+    }
+
+    /// The name of a cookie in the jar that ends with `suffix` (e.g. "-rt").
+    pub fn cookie_named(&self, suffix: &str) -> Option<String> {
+        self.jar.keys().find(|k| k.ends_with(suffix)).cloned()
+    }
+}
+
+/// The value of a query parameter.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}

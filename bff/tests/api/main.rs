@@ -1,0 +1,16 @@
+//! Integration tests of the BFF: the real server on a free loopback port,
+//! against the real OpenID Connect provider (`dev/provider.mjs`), or a stub
+//! issuer where a real provider will not misbehave (forged ID tokens, faults).
+
+mod helpers;
+// mod stub_issuer;
+
+// mod config_errors;
+// mod cookies;
+// mod csrf_and_origin;
+// mod id_token;
+// mod limits;
+// mod login_errors;
+mod login_flow;
+// mod provider_faults;
+// mod return_to;
