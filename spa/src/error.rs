@@ -1,0 +1,75 @@
+//! What can go wrong talking to the BFF, worded for the person using the app.
+
+use std::fmt;
+use th_contract::ErrorBody;
+
+/// A failed call to the BFF or, through its proxy, to an API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// The request never got an answer (offline, server down, blocked).
+    Network,
+    /// No session, or it ended and a refresh could not renew it.
+    SignedOut,
+    /// An answer with an error status; the BFF's JSON error when it sent one.
+    Status {
+        status: u16,
+        body: Option<ErrorBody>,
+    },
+    /// A success status with a body that is not what the contract promises.
+    Decode,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Network => {
+                f.write_str("Could not reach the server. Check your connection, then try again.")
+            }
+            Self::SignedOut => f.write_str("Your session has ended. Please sign in again."),
+            Self::Status {
+                status,
+                body: Some(body),
+            } => write!(f, "{} (HTTP {status})", body.message.trim_end_matches('.')),
+            Self::Status { status, body: None } => match status {
+                502..=504 => write!(
+                    f,
+                    "A service behind this app is unavailable (HTTP {status}). Try again in a moment."
+                ),
+                _ => write!(
+                    f,
+                    "The server could not handle the request (HTTP {status})."
+                ),
+            },
+            Self::Decode => f.write_str("The server sent an answer this app does not understand."),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bff_error_message_is_shown_with_its_status() {
+        let e = ApiError::Status {
+            status: 502,
+            body: Some(ErrorBody {
+                code: "provider_unavailable".into(),
+                message: "The identity provider did not answer.".into(),
+            }),
+        };
+        assert_eq!(
+            e.to_string(),
+            "The identity provider did not answer (HTTP 502)"
+        );
+    }
+
+    #[test]
+    fn gateway_errors_without_body_suggest_retrying() {
+        let e = ApiError::Status {
+            status: 504,
+            body: None,
+        };
+        assert!(e.to_string().contains("Try again"));
+    }
+}

@@ -1,0 +1,145 @@
+//! The app's few pages and in-app navigation with the History API (a router
+//! crate would cost more bytes than these lines).
+
+use leptos::prelude::*;
+
+/// A page of the signed-in app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Overview,
+    Userinfo,
+    Api,
+    NotFound,
+}
+
+impl Route {
+    /// Every page that has a tab, in order.
+    pub const TABS: [Route; 3] = [Route::Overview, Route::Userinfo, Route::Api];
+
+    /// The page for a `pathname`.
+    pub fn from_path(path: &str) -> Self {
+        match path.trim_end_matches('/') {
+            "" => Self::Overview,
+            "/userinfo" => Self::Userinfo,
+            "/api" => Self::Api,
+            _ => Self::NotFound,
+        }
+    }
+
+    /// The page's path.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::Overview | Self::NotFound => "/",
+            Self::Userinfo => "/userinfo",
+            Self::Api => "/api",
+        }
+    }
+
+    /// The page's tab label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Overview => "Overview",
+            Self::Userinfo => "Userinfo",
+            Self::Api => "API",
+            Self::NotFound => "Not found",
+        }
+    }
+}
+
+/// The current location, as the app sees it; provided as context.
+#[derive(Clone, Copy)]
+pub struct Location {
+    pathname: RwSignal<String>,
+}
+
+impl Location {
+    /// Reads the address bar and follows the back and forward buttons.
+    pub fn install() -> Self {
+        let pathname = RwSignal::new(current_pathname());
+        let handle = window_event_listener(leptos::ev::popstate, move |_| {
+            pathname.set(current_pathname());
+        });
+        on_cleanup(move || handle.remove());
+        let location = Self { pathname };
+        provide_context(location);
+        location
+    }
+
+    /// The location provided by [`Location::install`].
+    pub fn get() -> Self {
+        expect_context()
+    }
+
+    /// The page to show.
+    pub fn route(&self) -> Route {
+        Route::from_path(&self.pathname.read())
+    }
+
+    /// Goes to `path` (a same-origin path) without reloading.
+    pub fn push(&self, path: &str) {
+        let _ = window()
+            .history()
+            .and_then(|h| h.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path)));
+        self.pathname.set(current_pathname());
+        window().scroll_to_with_x_and_y(0.0, 0.0);
+    }
+
+    /// Replaces the current entry (no new history step), e.g. to drop `?code=`.
+    pub fn replace(&self, path: &str) {
+        let _ = window()
+            .history()
+            .and_then(|h| h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path)));
+        self.pathname.set(current_pathname());
+    }
+}
+
+fn current_pathname() -> String {
+    window()
+        .location()
+        .pathname()
+        .unwrap_or_else(|_| "/".into())
+}
+
+/// An in-app link: a real `<a href>` (open in new tab works) that navigates
+/// without a reload on a plain click.
+#[component]
+pub fn Link(route: Route, children: Children) -> impl IntoView {
+    let location = Location::get();
+    let current = move || location.route() == route;
+    view! {
+        <a
+            href=route.path()
+            class="tab"
+            aria-current=move || current().then_some("page")
+            on:click=move |ev: leptos::ev::MouseEvent| {
+                if ev.button() == 0 && !(ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key()) {
+                    ev.prevent_default();
+                    location.push(route.path());
+                }
+            }
+        >
+            {children()}
+        </a>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_to_pages() {
+        assert_eq!(Route::from_path("/"), Route::Overview);
+        assert_eq!(Route::from_path("/api"), Route::Api);
+        assert_eq!(Route::from_path("/api/"), Route::Api);
+        assert_eq!(Route::from_path("/userinfo"), Route::Userinfo);
+        assert_eq!(Route::from_path("/nope"), Route::NotFound);
+    }
+
+    #[test]
+    fn every_tab_round_trips_through_its_path() {
+        for tab in Route::TABS {
+            assert_eq!(Route::from_path(tab.path()), tab);
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The app's screens.
+
+pub mod api_call;
+pub mod common;
+pub mod overview;
+pub mod signed_in;
+pub mod signed_out;
+pub mod userinfo;
