@@ -1,8 +1,151 @@
 //! The OAuth proxy, and the request rules it shares with the BFF.
 //!
+//! * [`Proxy`]: routes from [`ProxyConfig`]; [`Proxy::configure`] mounts them
+//!   on an actix-web `App` (the BFF's, or this crate's own server in [`server`]).
 //! * [`guard`]: the contract's CSRF header and `Origin` allow-list, and CORS.
 //! * [`json_error`]: the contract's JSON error body.
+//!
+//! A request's path through this crate: `route.rs` (which upstream) →
+//! `access_token.rs` (the cookie) → `phantom.rs` (phantom mode only) →
+//! `headers.rs` → `forward.rs` (streams both ways) → `error.rs` (statuses).
 
+mod access_token;
+pub mod config;
+mod error;
+mod forward;
 pub mod guard;
+mod headers;
 pub mod json_error;
 pub mod origin;
+mod phantom;
+mod phantom_cache;
+mod route;
+pub mod server;
+
+pub use config::{ConfigError, IntrospectionConfig, ProxyConfig, RouteConfig, TokenMode};
+pub use error::ForwardError;
+pub use phantom::INTROSPECTION_JWT;
+
+use actix_web::web;
+use forward::{Forwarder, forward};
+use phantom::Introspector;
+use route::Route;
+use std::sync::Arc;
+use th_cookies::{CookieKind, Vault};
+
+/// Why the proxy could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    /// A setting is wrong; the message names it.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The HTTP client could not be built.
+    #[error("the proxy's HTTP client could not be built: {0}")]
+    Client(#[source] reqwest::Error),
+}
+
+/// The configured routes, ready to mount. Cheap to clone.
+#[derive(Clone)]
+pub struct Proxy {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ProxyConfig,
+    routes: Vec<Route>,
+    vault: Arc<Vault>,
+    introspector: Option<Arc<Introspector>>,
+}
+
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxy")
+            .field("prefixes", &self.prefixes())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Proxy {
+    /// Validates the configuration and builds the routes; `vault` opens the
+    /// access-token cookie.
+    pub fn new(config: ProxyConfig, vault: Arc<Vault>) -> Result<Self, ProxyError> {
+        config.validate()?;
+        let own_cookies: Vec<String> = CookieKind::ALL
+            .iter()
+            .map(|k| vault.policy().name(*k))
+            .collect();
+        let mut routes = Vec::with_capacity(config.routes.len());
+        for (i, rc) in config.routes.iter().enumerate() {
+            let at = format!("proxy.routes[{i}]");
+            if let Some(name) = rc
+                .pass_cookies
+                .iter()
+                .find(|n| own_cookies.iter().any(|own| n.starts_with(own.as_str())))
+            {
+                return Err(ConfigError {
+                    setting: format!("{at}.pass_cookies"),
+                    reason: format!("{name:?} is one of the token handler's own cookies"),
+                }
+                .into());
+            }
+            routes.push(Route::new(rc, &at)?);
+        }
+        let introspector = match &config.introspection {
+            Some(ic) => Some(Arc::new(Introspector::new(ic).map_err(ProxyError::Client)?)),
+            None => None,
+        };
+        upstream_client(&config).map_err(ProxyError::Client)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                routes,
+                vault,
+                introspector,
+            }),
+        })
+    }
+
+    /// The routes' path prefixes (for the CSRF guard of a standalone proxy).
+    pub fn prefixes(&self) -> Vec<String> {
+        self.inner.routes.iter().map(|r| r.prefix.clone()).collect()
+    }
+
+    /// Registers every route on an `App`: `App::new().configure(|c| proxy.configure(c))`.
+    ///
+    /// Call it in the `HttpServer` factory: each worker then gets its own
+    /// upstream connection pool, while the phantom-token cache is shared.
+    /// The caller wraps the App in the guards (`guard::origin_guard`,
+    /// `guard::cors`, `guard::csrf_guard`).
+    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        let inner = &self.inner;
+        // `new` built one already with the same settings, so this succeeds.
+        let client = upstream_client(&inner.config).expect("the upstream client builds");
+        for route in &inner.routes {
+            let forwarder = Forwarder {
+                route: route.clone(),
+                vault: inner.vault.clone(),
+                introspector: match route.token_mode {
+                    TokenMode::Phantom => inner.introspector.clone(),
+                    TokenMode::Bearer => None,
+                },
+                client: client.clone(),
+            };
+            cfg.service(
+                web::scope(&route.prefix)
+                    .app_data(web::Data::new(forwarder))
+                    .default_service(web::to(forward)),
+            );
+        }
+    }
+}
+
+/// The pooled client for upstreams: no redirects followed (the browser sees
+/// them), no automatic decompression (bodies pass as they are).
+fn upstream_client(config: &ProxyConfig) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .connect_timeout(config.connect_timeout())
+        .pool_idle_timeout(config.pool_idle_timeout())
+        .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true)
+        .build()
+}

@@ -1,0 +1,32 @@
+//! The access token, from the request's encrypted cookie.
+
+use crate::error::ForwardError;
+use actix_web::HttpRequest;
+use th_cookies::{AccessTokenPayload, CookieKind, RequestCookies, Secret, Vault};
+
+/// Opens the access-token cookie. Absent, unopenable, malformed and expired
+/// are all "no session" (401): the SPA then refreshes once and retries.
+pub(crate) fn from_request(req: &HttpRequest, vault: &Vault) -> Result<Secret, ForwardError> {
+    let cookies = RequestCookies::parse(
+        req.headers()
+            .get_all("cookie")
+            .filter_map(|v| v.to_str().ok()),
+    );
+    let payload: AccessTokenPayload =
+        vault.read_json(&cookies, CookieKind::Access).map_err(|e| {
+            tracing::debug!(reason = %e, "no usable access-token cookie");
+            ForwardError::Unauthorized
+        })?;
+    if payload.is_expired(unix_now()) {
+        tracing::debug!("the access token in the cookie has expired");
+        return Err(ForwardError::Unauthorized);
+    }
+    Ok(payload.token)
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

@@ -1,0 +1,386 @@
+//! The `[proxy]` section: routes to upstreams and, for phantom tokens, the
+//! introspection client. Deserialized as is, then checked by [`ProxyConfig::validate`].
+
+use serde::Deserialize;
+use th_cookies::Secret;
+use url::Url;
+
+/// The `[proxy]` section, embedded in the BFF's configuration and the proxy's own.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProxyConfig {
+    /// One entry per upstream (`[[proxy.routes]]`).
+    pub routes: Vec<RouteConfig>,
+    /// The introspection client; required when a route uses `token_mode = "phantom"`.
+    pub introspection: Option<IntrospectionConfig>,
+    /// How long to wait for a TCP connection to an upstream.
+    pub connect_timeout_secs: u64,
+    /// How long an idle pooled upstream connection is kept.
+    pub pool_idle_timeout_secs: u64,
+}
+
+/// One route: a path prefix forwarded to an upstream base URL.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// The path prefix, e.g. `/api/example`: starts with `/`, no trailing `/`.
+    pub prefix: String,
+    /// The upstream's base URL, e.g. `http://127.0.0.1:9000/v1`.
+    pub upstream: String,
+    /// Whether the prefix is removed before the path is appended to the upstream's.
+    #[serde(default = "defaults::strip_prefix")]
+    pub strip_prefix: bool,
+    /// Time allowed until the upstream's response headers arrive; the body
+    /// may stream for longer.
+    #[serde(default = "defaults::timeout_secs")]
+    pub timeout_secs: u64,
+    /// The largest request body forwarded; larger is 413.
+    #[serde(default = "defaults::max_body_bytes")]
+    pub max_body_bytes: u64,
+    /// What the upstream receives as its bearer token.
+    #[serde(default)]
+    pub token_mode: TokenMode,
+    /// Cookies (by exact name) the upstream may receive and set. Default none;
+    /// the token handler's own cookies are never allowed.
+    #[serde(default)]
+    pub pass_cookies: Vec<String>,
+}
+
+/// What the upstream receives in `Authorization: Bearer`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenMode {
+    /// The access token from the cookie, as the provider issued it.
+    #[default]
+    Bearer,
+    /// The provider's signed RFC 9701 introspection response for the (opaque)
+    /// access token: the phantom-token pattern.
+    Phantom,
+}
+
+/// The introspection client of the phantom-token mode (`[proxy.introspection]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntrospectionConfig {
+    /// The provider's issuer; its metadata names the introspection endpoint.
+    pub issuer: String,
+    /// The introspection endpoint, when discovery should be skipped.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// The introspection client (`client_secret_basic`).
+    pub client_id: String,
+    /// Its secret; set it from the environment (`TH_PROXY__INTROSPECTION__CLIENT_SECRET`).
+    pub client_secret: Secret,
+    /// Time allowed for discovery and each introspection call.
+    #[serde(default = "defaults::introspection_timeout_secs")]
+    pub timeout_secs: u64,
+    /// How many introspection results are kept.
+    #[serde(default = "defaults::cache_max_entries")]
+    pub cache_max_entries: usize,
+    /// How long a result is reused at most (never past the token's `exp`).
+    /// It bounds how long a revoked token keeps working.
+    #[serde(default = "defaults::cache_max_secs")]
+    pub cache_max_secs: u64,
+}
+
+mod defaults {
+    pub fn strip_prefix() -> bool {
+        true
+    }
+    pub fn timeout_secs() -> u64 {
+        30
+    }
+    pub fn max_body_bytes() -> u64 {
+        10 * 1024 * 1024
+    }
+    pub fn introspection_timeout_secs() -> u64 {
+        10
+    }
+    pub fn cache_max_entries() -> usize {
+        10_000
+    }
+    pub fn cache_max_secs() -> u64 {
+        60
+    }
+}
+
+/// A setting that cannot be used, named as in the configuration file.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{setting}: {reason}")]
+pub struct ConfigError {
+    /// The setting's path, e.g. `proxy.routes[1].upstream`.
+    pub setting: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(setting: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            setting: setting.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl ProxyConfig {
+    /// Checks every setting; the error names the first bad one.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut prefixes = std::collections::HashSet::new();
+        for (i, route) in self.routes.iter().enumerate() {
+            route.validate(&format!("proxy.routes[{i}]"))?;
+            if !prefixes.insert(route.prefix.as_str()) {
+                return Err(ConfigError::new(
+                    format!("proxy.routes[{i}].prefix"),
+                    format!("{:?} is used by an earlier route", route.prefix),
+                ));
+            }
+        }
+        let phantom = self
+            .routes
+            .iter()
+            .position(|r| r.token_mode == TokenMode::Phantom);
+        match (&self.introspection, phantom) {
+            (None, Some(i)) => Err(ConfigError::new(
+                format!("proxy.routes[{i}].token_mode"),
+                "\"phantom\" needs a [proxy.introspection] section",
+            )),
+            (Some(intro), _) => intro.validate(),
+            (None, None) => Ok(()),
+        }
+    }
+
+    /// The connect timeout, 5 s when unset.
+    pub(crate) fn connect_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(match self.connect_timeout_secs {
+            0 => 5,
+            n => n,
+        })
+    }
+
+    /// The pool's idle timeout, 60 s when unset.
+    pub(crate) fn pool_idle_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(match self.pool_idle_timeout_secs {
+            0 => 60,
+            n => n,
+        })
+    }
+}
+
+impl RouteConfig {
+    /// A route with the defaults, for code that builds configuration.
+    pub fn new(prefix: impl Into<String>, upstream: impl Into<String>) -> Self {
+        Self {
+            prefix: prefix.into(),
+            upstream: upstream.into(),
+            strip_prefix: defaults::strip_prefix(),
+            timeout_secs: defaults::timeout_secs(),
+            max_body_bytes: defaults::max_body_bytes(),
+            token_mode: TokenMode::Bearer,
+            pass_cookies: Vec::new(),
+        }
+    }
+
+    fn validate(&self, at: &str) -> Result<(), ConfigError> {
+        let p = &self.prefix;
+        let prefix_ok = p.starts_with('/')
+            && p.len() > 1
+            && !p.ends_with('/')
+            && p.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~')
+            })
+            && !p.split('/').any(|s| s == "." || s == "..")
+            && !p.contains("//");
+        if !prefix_ok {
+            return Err(ConfigError::new(
+                format!("{at}.prefix"),
+                format!(
+                    "{p:?} must start with '/', not end with '/', and hold only path characters, e.g. \"/api/example\""
+                ),
+            ));
+        }
+        self.upstream_url(at)?;
+        if self.timeout_secs == 0 {
+            return Err(ConfigError::new(
+                format!("{at}.timeout_secs"),
+                "must be at least 1",
+            ));
+        }
+        for name in &self.pass_cookies {
+            let ok = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
+            if !ok {
+                return Err(ConfigError::new(
+                    format!("{at}.pass_cookies"),
+                    format!("{name:?} is not a cookie name"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The upstream base URL, parsed.
+    pub(crate) fn upstream_url(&self, at: &str) -> Result<Url, ConfigError> {
+        let bad = |reason: &str| ConfigError::new(format!("{at}.upstream"), reason);
+        let url = Url::parse(&self.upstream)
+            .map_err(|e| bad(&format!("{:?} is not a URL: {e}", self.upstream)))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(bad("must be an http:// or https:// URL with a host"));
+        }
+        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+            return Err(bad("must have no query, fragment or credentials"));
+        }
+        Ok(url)
+    }
+}
+
+impl IntrospectionConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let at = "proxy.introspection";
+        for (name, value) in [
+            ("issuer", Some(&self.issuer)),
+            ("endpoint", self.endpoint.as_ref()),
+        ] {
+            if let Some(v) = value {
+                let ok = Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+                if !ok {
+                    return Err(ConfigError::new(
+                        format!("{at}.{name}"),
+                        format!("{v:?} is not an http(s) URL"),
+                    ));
+                }
+            }
+        }
+        if self.client_id.is_empty() {
+            return Err(ConfigError::new(format!("{at}.client_id"), "is empty"));
+        }
+        if self.client_secret.expose().is_empty() {
+            return Err(ConfigError::new(
+                format!("{at}.client_secret"),
+                "is empty (set TH_PROXY__INTROSPECTION__CLIENT_SECRET)",
+            ));
+        }
+        if self.cache_max_entries == 0 {
+            return Err(ConfigError::new(
+                format!("{at}.cache_max_entries"),
+                "must be at least 1",
+            ));
+        }
+        if self.timeout_secs == 0 {
+            return Err(ConfigError::new(
+                format!("{at}.timeout_secs"),
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::providers::Format;
+
+    fn parse(toml: &str) -> ProxyConfig {
+        figment::Figment::from(figment::providers::Toml::string(toml))
+            .extract()
+            .unwrap()
+    }
+
+    #[test]
+    fn routes_take_their_defaults() {
+        let config = parse(
+            r#"
+            [[routes]]
+            prefix = "/api/example"
+            upstream = "http://127.0.0.1:9000"
+            "#,
+        );
+        config.validate().unwrap();
+        let route = &config.routes[0];
+        assert!(route.strip_prefix);
+        assert_eq!(route.token_mode, TokenMode::Bearer);
+        assert_eq!(route.timeout_secs, 30);
+        assert!(route.pass_cookies.is_empty());
+    }
+
+    #[test]
+    fn unknown_settings_are_refused() {
+        let result: Result<ProxyConfig, _> =
+            figment::Figment::from(figment::providers::Toml::string(
+                "[[routes]]\nprefix = \"/a\"\nupstream = \"http://x\"\nstrip = true",
+            ))
+            .extract();
+        assert!(result.is_err());
+    }
+
+    #[test]
+    fn bad_upstream_is_named() {
+        let config = ProxyConfig {
+            routes: vec![
+                RouteConfig::new("/api/a", "http://a.example"),
+                RouteConfig::new("/api/b", "not a url"),
+            ],
+            ..Default::default()
+        };
+        let err = config.validate().unwrap_err();
+        assert_eq!(err.setting, "proxy.routes[1].upstream");
+    }
+
+    #[test]
+    fn bad_prefixes_are_refused() {
+        for prefix in ["api", "/api/", "/", "/api/../x", "/a b", "/a//b"] {
+            let config = ProxyConfig {
+                routes: vec![RouteConfig::new(prefix, "http://a.example")],
+                ..Default::default()
+            };
+            let err = config.validate().unwrap_err();
+            assert_eq!(err.setting, "proxy.routes[0].prefix", "{prefix}");
+        }
+    }
+
+    #[test]
+    fn duplicate_prefix_is_refused() {
+        let config = ProxyConfig {
+            routes: vec![
+                RouteConfig::new("/api/a", "http://a.example"),
+                RouteConfig::new("/api/a", "http://b.example"),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            config.validate().unwrap_err().setting,
+            "proxy.routes[1].prefix"
+        );
+    }
+
+    #[test]
+    fn phantom_route_needs_introspection() {
+        let mut route = RouteConfig::new("/api/a", "http://a.example");
+        route.token_mode = TokenMode::Phantom;
+        let config = ProxyConfig {
+            routes: vec![route],
+            ..Default::default()
+        };
+        assert_eq!(
+            config.validate().unwrap_err().setting,
+            "proxy.routes[0].token_mode"
+        );
+    }
+
+    #[test]
+    fn introspection_secret_does_not_print() {
+        let config = parse(
+            r#"
+            [introspection]
+            issuer = "http://127.0.0.1:3000"
+            client_id = "api-gateway"
+            client_secret = "hunter2"
+            "#,
+        );
+        config.validate().unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+}

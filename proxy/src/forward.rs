@@ -1,0 +1,155 @@
+//! One proxied request: cookie → bearer token, the request streamed to the
+//! upstream, its response streamed back.
+
+use crate::access_token;
+use crate::config::TokenMode;
+use crate::error::ForwardError;
+use crate::headers::{copy_response_headers, upstream_request_headers};
+use crate::phantom::Introspector;
+use crate::route::Route;
+use actix_web::body::{BodyStream, SizedStream};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use th_cookies::Vault;
+
+/// How many request-body chunks may wait for the upstream: back-pressure
+/// keeps a slow upstream from making the proxy buffer a whole body.
+const BODY_CHANNEL_CHUNKS: usize = 4;
+
+/// What a route's handler needs, one per route and worker.
+pub(crate) struct Forwarder {
+    pub route: Route,
+    pub vault: Arc<Vault>,
+    pub introspector: Option<Arc<Introspector>>,
+    /// This worker's connection pool.
+    pub client: reqwest::Client,
+}
+
+/// The handler of every method and path under a route's prefix.
+pub(crate) async fn forward(
+    req: HttpRequest,
+    payload: web::Payload,
+    forwarder: web::Data<Forwarder>,
+) -> Result<HttpResponse, ForwardError> {
+    let f = forwarder.get_ref();
+    let route = &f.route;
+    let url = route.target(req.uri().path(), req.uri().query())?;
+    let token = access_token::from_request(&req, &f.vault)?;
+    let bearer = match (route.token_mode, &f.introspector) {
+        (TokenMode::Phantom, Some(introspector)) => introspector.jwt_for(&token).await?,
+        _ => token,
+    };
+    let mut headers = upstream_request_headers(&req, &route.pass_cookies);
+    let mut authorization =
+        reqwest::header::HeaderValue::try_from(format!("Bearer {}", bearer.expose()))
+            .map_err(|_| ForwardError::Unauthorized)?;
+    authorization.set_sensitive(true);
+    headers.insert(reqwest::header::AUTHORIZATION, authorization);
+
+    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+        .map_err(|_| ForwardError::BadPath("unsupported method"))?;
+    let mut upstream = f.client.request(method, url).headers(headers);
+
+    let too_large = Arc::new(AtomicBool::new(false));
+    match request_body_length(&req) {
+        BodyLength::None => {}
+        BodyLength::Known(n) if n > route.max_body_bytes => {
+            return Err(ForwardError::PayloadTooLarge(route.max_body_bytes));
+        }
+        BodyLength::Known(_) | BodyLength::Chunked => {
+            upstream = upstream.body(stream_body(
+                payload,
+                route.max_body_bytes,
+                too_large.clone(),
+            ));
+        }
+    }
+
+    let response = match tokio::time::timeout(route.timeout, upstream.send()).await {
+        Err(_) => {
+            tracing::warn!(route = %route.prefix, "the upstream did not answer in time");
+            return Err(ForwardError::UpstreamTimeout(route.timeout.as_secs()));
+        }
+        Ok(Err(_)) if too_large.load(Ordering::Relaxed) => {
+            return Err(ForwardError::PayloadTooLarge(route.max_body_bytes));
+        }
+        Ok(Err(e)) => {
+            let e = e.without_url();
+            tracing::warn!(route = %route.prefix, error = %e, "the upstream failed");
+            return Err(ForwardError::UpstreamUnavailable(e));
+        }
+        Ok(Ok(response)) => response,
+    };
+
+    let status =
+        StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut builder = HttpResponse::build(status);
+    copy_response_headers(response.headers(), &mut builder, &route.pass_cookies);
+    let length = response
+        .headers()
+        .get(reqwest::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let body = response
+        .bytes_stream()
+        .map(|chunk| chunk.map_err(|e| std::io::Error::other(e.without_url())));
+    Ok(match length {
+        Some(n) => builder.body(SizedStream::new(n, body)),
+        None => builder.body(BodyStream::new(body)),
+    })
+}
+
+enum BodyLength {
+    None,
+    Known(u64),
+    Chunked,
+}
+
+fn request_body_length(req: &HttpRequest) -> BodyLength {
+    let headers = req.headers();
+    if headers.contains_key("transfer-encoding") {
+        return BodyLength::Chunked;
+    }
+    match headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        Some(0) | None => BodyLength::None,
+        Some(n) => BodyLength::Known(n),
+    }
+}
+
+/// Streams the browser's body to the upstream through a small bounded
+/// channel: actix's payload lives on this worker's thread, reqwest's body
+/// must be `Send`. Stops at `limit` bytes and flags it.
+fn stream_body(mut payload: web::Payload, limit: u64, too_large: Arc<AtomicBool>) -> reqwest::Body {
+    let (tx, mut rx) =
+        tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(BODY_CHANNEL_CHUNKS);
+    actix_web::rt::spawn(async move {
+        let mut total: u64 = 0;
+        while let Some(chunk) = payload.next().await {
+            let item = match chunk {
+                Ok(bytes) => {
+                    total += bytes.len() as u64;
+                    if total > limit {
+                        too_large.store(true, Ordering::Relaxed);
+                        Err(std::io::Error::other("request body over the route's limit"))
+                    } else {
+                        Ok(bytes)
+                    }
+                }
+                Err(e) => Err(std::io::Error::other(e.to_string())),
+            };
+            let stop = item.is_err();
+            if tx.send(item).await.is_err() || stop {
+                break;
+            }
+        }
+    });
+    reqwest::Body::wrap_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+}

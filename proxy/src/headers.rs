@@ -1,0 +1,242 @@
+//! Which headers cross the proxy, in each direction.
+//!
+//! Hop-by-hop headers (RFC 9110 §7.6.1) and any header the `Connection`
+//! header names belong to one connection and are dropped both ways. Towards
+//! the upstream, the browser's `Cookie` (except the route's allowed names) and
+//! its `Authorization` never pass: the proxy sets `Authorization` itself.
+//! From the upstream, `Set-Cookie` passes only for the allowed names, so an
+//! upstream cannot overwrite the token handler's cookies.
+
+use actix_web::HttpRequest;
+use actix_web::http::header::HeaderMap as ActixHeaders;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+/// Headers that describe one connection, not the message.
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Request headers the proxy sets or must not pass on.
+const REQUEST_DROPPED: [&str; 9] = [
+    "host",
+    "cookie",
+    "authorization",
+    "expect",
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "content-length",
+];
+
+fn connection_named(headers: &ActixHeaders) -> Vec<String> {
+    headers
+        .get_all("connection")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+fn dropped_both_ways(name: &str, listed: &[String]) -> bool {
+    HOP_BY_HOP.contains(&name) || listed.iter().any(|l| l == name)
+}
+
+/// The headers sent to the upstream, without `Authorization` (added by the caller).
+pub(crate) fn upstream_request_headers(req: &HttpRequest, pass_cookies: &[String]) -> HeaderMap {
+    let incoming = req.headers();
+    let listed = connection_named(incoming);
+    let mut out = HeaderMap::with_capacity(incoming.len() + 4);
+    for (name, value) in incoming {
+        let n = name.as_str();
+        if dropped_both_ways(n, &listed) || REQUEST_DROPPED.contains(&n) {
+            continue;
+        }
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(n.as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            out.append(name, value);
+        }
+    }
+    if let Some(length) = incoming.get("content-length")
+        && let Ok(value) = HeaderValue::from_bytes(length.as_bytes())
+    {
+        out.insert(reqwest::header::CONTENT_LENGTH, value);
+    }
+    if let Some(cookie) = passed_cookies(incoming, pass_cookies) {
+        out.insert(reqwest::header::COOKIE, cookie);
+    }
+    add_forwarded(req, &mut out);
+    out
+}
+
+/// The allowed cookies, re-serialized; `None` when there are none.
+fn passed_cookies(incoming: &ActixHeaders, allowed: &[String]) -> Option<HeaderValue> {
+    if allowed.is_empty() {
+        return None;
+    }
+    let kept: Vec<&str> = incoming
+        .get_all("cookie")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(str::trim)
+        .filter(|pair| {
+            let name = pair.split_once('=').map_or(*pair, |(n, _)| n).trim();
+            allowed.iter().any(|a| a == name)
+        })
+        .collect();
+    if kept.is_empty() {
+        return None;
+    }
+    HeaderValue::from_str(&kept.join("; ")).ok()
+}
+
+/// `X-Forwarded-For` (the client's chain plus its peer address),
+/// `X-Forwarded-Proto` and `X-Forwarded-Host`.
+fn add_forwarded(req: &HttpRequest, out: &mut HeaderMap) {
+    let previous: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let peer = req.peer_addr().map(|a| a.ip().to_string());
+    let chain = previous
+        .into_iter()
+        .map(str::to_owned)
+        .chain(peer)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Ok(v) = HeaderValue::from_str(&chain)
+        && !chain.is_empty()
+    {
+        out.insert("x-forwarded-for", v);
+    }
+    let info = req.connection_info();
+    if let Ok(v) = HeaderValue::from_str(info.scheme()) {
+        out.insert("x-forwarded-proto", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(info.host()) {
+        out.insert("x-forwarded-host", v);
+    }
+}
+
+/// Copies the upstream's response headers that may reach the browser.
+pub(crate) fn copy_response_headers(
+    from: &HeaderMap,
+    to: &mut actix_web::HttpResponseBuilder,
+    pass_cookies: &[String],
+) {
+    let listed: Vec<String> = from
+        .get_all(reqwest::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .collect();
+    for (name, value) in from {
+        let n = name.as_str();
+        if dropped_both_ways(n, &listed) || n == "content-length" {
+            continue;
+        }
+        if n == "set-cookie" && !set_cookie_allowed(value, pass_cookies) {
+            continue;
+        }
+        to.append_header((n, value.as_bytes()));
+    }
+}
+
+fn set_cookie_allowed(value: &HeaderValue, allowed: &[String]) -> bool {
+    let Ok(v) = value.to_str() else { return false };
+    let name = v.split_once('=').map_or("", |(n, _)| n.trim());
+    allowed.iter().any(|a| a == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn hop_by_hop_cookie_and_authorization_are_dropped() {
+        let req = TestRequest::get()
+            .insert_header(("connection", "keep-alive, x-private"))
+            .insert_header(("x-private", "1"))
+            .insert_header(("keep-alive", "timeout=5"))
+            .insert_header(("te", "trailers"))
+            .insert_header(("cookie", "__Host-th-at=secret; theme=dark"))
+            .insert_header(("authorization", "Bearer forged"))
+            .insert_header(("accept", "application/json"))
+            .to_http_request();
+        let out = upstream_request_headers(&req, &[]);
+        for gone in [
+            "connection",
+            "x-private",
+            "keep-alive",
+            "te",
+            "cookie",
+            "authorization",
+        ] {
+            assert!(out.get(gone).is_none(), "{gone} passed");
+        }
+        assert_eq!(out.get("accept").unwrap(), "application/json");
+    }
+
+    #[test]
+    fn only_allowed_cookies_pass() {
+        let req = TestRequest::get()
+            .insert_header(("cookie", "__Host-th-at=secret; theme=dark; lang=en"))
+            .to_http_request();
+        let out = upstream_request_headers(&req, &["theme".to_owned()]);
+        assert_eq!(out.get("cookie").unwrap(), "theme=dark");
+    }
+
+    #[test]
+    fn forwarded_for_appends_the_peer() {
+        let req = TestRequest::get()
+            .peer_addr("10.0.0.7:5555".parse().unwrap())
+            .insert_header(("x-forwarded-for", "203.0.113.9"))
+            .insert_header(("host", "app.example"))
+            .to_http_request();
+        let out = upstream_request_headers(&req, &[]);
+        assert_eq!(out.get("x-forwarded-for").unwrap(), "203.0.113.9, 10.0.0.7");
+        assert_eq!(out.get("x-forwarded-host").unwrap(), "app.example");
+        assert_eq!(out.get("x-forwarded-proto").unwrap(), "http");
+    }
+
+    #[test]
+    fn upstream_set_cookie_passes_only_for_allowed_names_and_hop_by_hop_stays() {
+        let mut from = HeaderMap::new();
+        from.append(
+            "set-cookie",
+            HeaderValue::from_static("__Host-th-at=x; Path=/"),
+        );
+        from.append(
+            "set-cookie",
+            HeaderValue::from_static("theme=light; Path=/"),
+        );
+        from.append("content-type", HeaderValue::from_static("text/plain"));
+        from.append("connection", HeaderValue::from_static("x-private"));
+        from.append("x-private", HeaderValue::from_static("1"));
+        from.append("keep-alive", HeaderValue::from_static("timeout=5"));
+        let mut builder = actix_web::HttpResponse::Ok();
+        copy_response_headers(&from, &mut builder, &["theme".to_owned()]);
+        let res = builder.finish();
+        let cookies: Vec<_> = res.headers().get_all("set-cookie").collect();
+        assert_eq!(cookies.len(), 1);
+        assert_eq!(cookies[0], "theme=light; Path=/");
+        assert_eq!(res.headers().get("content-type").unwrap(), "text/plain");
+        for gone in ["connection", "x-private", "keep-alive"] {
+            assert!(res.headers().get(gone).is_none(), "{gone} passed");
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! `proxy`: the OAuth proxy on its own, for teams that run it at the gateway.
+
+use clap::Parser;
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use std::path::PathBuf;
+use th_proxy::server::{Settings, run};
+
+/// Forwards browser API calls to upstreams, turning the encrypted access-token
+/// cookie into `Authorization: Bearer`.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// The settings file (TOML); `TH_`-prefixed environment variables override
+    /// it, `__` between section and key (e.g. `TH_PROXY__INTROSPECTION__CLIENT_SECRET`).
+    #[arg(long, short, env = "TH_CONFIG", default_value = "proxy.toml")]
+    config: PathBuf,
+}
+
+#[actix_web::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let settings: Settings = match Figment::new()
+        .merge(Toml::file_exact(&args.config))
+        .merge(Env::prefixed("TH_").split("__").ignore(&["config"]))
+        .extract()
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("proxy: bad configuration: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match run(settings).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("proxy: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

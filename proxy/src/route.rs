@@ -1,0 +1,120 @@
+//! A configured route, parsed once: which requests it takes and where they go.
+
+use crate::config::{ConfigError, RouteConfig, TokenMode};
+use crate::error::ForwardError;
+use std::time::Duration;
+
+/// A route ready to forward: the prefix, the upstream's base, the limits.
+#[derive(Debug, Clone)]
+pub(crate) struct Route {
+    pub prefix: String,
+    /// `scheme://host[:port]` and the base path without its trailing `/`.
+    upstream_origin: String,
+    upstream_path: String,
+    strip_prefix: bool,
+    pub timeout: Duration,
+    pub max_body_bytes: u64,
+    pub token_mode: TokenMode,
+    pub pass_cookies: Vec<String>,
+}
+
+impl Route {
+    /// Parses a route's configuration; `at` names it in errors.
+    pub fn new(config: &RouteConfig, at: &str) -> Result<Self, ConfigError> {
+        let url = config.upstream_url(at)?;
+        let origin = url.origin().ascii_serialization();
+        Ok(Self {
+            prefix: config.prefix.clone(),
+            upstream_origin: origin,
+            upstream_path: url.path().trim_end_matches('/').to_owned(),
+            strip_prefix: config.strip_prefix,
+            timeout: Duration::from_secs(config.timeout_secs),
+            max_body_bytes: config.max_body_bytes,
+            token_mode: config.token_mode,
+            pass_cookies: config.pass_cookies.clone(),
+        })
+    }
+
+    /// The upstream URL for a request's raw (still percent-encoded) path and query.
+    pub fn target(&self, path: &str, query: Option<&str>) -> Result<String, ForwardError> {
+        if path.split('/').any(is_dot_segment) {
+            return Err(ForwardError::BadPath("dot segments are not forwarded"));
+        }
+        let rest = if self.strip_prefix {
+            path.strip_prefix(self.prefix.as_str()).unwrap_or(path)
+        } else {
+            path
+        };
+        let mut url = String::with_capacity(
+            self.upstream_origin.len()
+                + self.upstream_path.len()
+                + rest.len()
+                + 1
+                + query.map_or(0, |q| q.len() + 1),
+        );
+        url.push_str(&self.upstream_origin);
+        url.push_str(&self.upstream_path);
+        if !rest.starts_with('/') {
+            url.push('/');
+        }
+        url.push_str(rest);
+        if let Some(q) = query {
+            url.push('?');
+            url.push_str(q);
+        }
+        Ok(url)
+    }
+}
+
+/// `.` or `..`, also when percent-encoded (`%2e`), which an upstream may decode.
+fn is_dot_segment(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase();
+    let decoded = lower.replace("%2e", ".");
+    decoded == "." || decoded == ".."
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn route(upstream: &str, strip: bool) -> Route {
+        let mut config = RouteConfig::new("/api/example", upstream);
+        config.strip_prefix = strip;
+        Route::new(&config, "r").unwrap()
+    }
+
+    #[test]
+    fn prefix_is_stripped_and_the_base_path_kept() {
+        let r = route("http://up:9000/v1/", true);
+        assert_eq!(
+            r.target("/api/example/users/1", Some("a=b%20c")).unwrap(),
+            "http://up:9000/v1/users/1?a=b%20c"
+        );
+        assert_eq!(
+            r.target("/api/example", None).unwrap(),
+            "http://up:9000/v1/"
+        );
+    }
+
+    #[test]
+    fn prefix_is_kept_when_asked() {
+        let r = route("http://up:9000", false);
+        assert_eq!(
+            r.target("/api/example/x", None).unwrap(),
+            "http://up:9000/api/example/x"
+        );
+    }
+
+    #[test]
+    fn dot_segments_are_refused() {
+        let r = route("http://up:9000/v1", true);
+        for path in [
+            "/api/example/../admin",
+            "/api/example/%2e%2E/admin",
+            "/api/example/./x",
+        ] {
+            assert!(r.target(path, None).is_err(), "{path}");
+        }
+        assert!(r.target("/api/example/a..b", None).is_ok());
+    }
+}

@@ -1,0 +1,133 @@
+//! The standalone proxy server: its settings file, and an [`Application`]
+//! that binds, reports its port and runs (the binary and the tests share it).
+
+use crate::guard::{AllowedOrigins, cors, csrf_guard, origin_guard};
+use crate::origin::Origin;
+use crate::{Proxy, ProxyConfig, ProxyError};
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use serde::Deserialize;
+use std::net::TcpListener;
+use std::sync::Arc;
+use th_cookies::CookieSettings;
+
+/// The standalone proxy's settings file. `cors`, `cookies` and `proxy` are
+/// the same sections as in the BFF's file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `host:port` to listen on, e.g. `127.0.0.1:8081`; port 0 picks a free one.
+    pub listen: String,
+    /// Worker threads; the number of CPUs when unset.
+    #[serde(default)]
+    pub workers: Option<usize>,
+    /// `[cors]`: the browser origins allowed to call.
+    #[serde(default)]
+    pub cors: CorsSettings,
+    /// `[cookies]`: the key ring and cookie names the BFF writes with.
+    #[serde(default)]
+    pub cookies: CookieSettings,
+    /// `[proxy]`: the routes.
+    #[serde(default)]
+    pub proxy: ProxyConfig,
+}
+
+/// The `[cors]` section.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CorsSettings {
+    /// Origins as browsers send them, e.g. `https://app.example.com`.
+    pub allowed_origins: Vec<String>,
+}
+
+/// Why the server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cors.allowed_origins: {0}")]
+    Origin(#[from] crate::origin::OriginError),
+    #[error(transparent)]
+    Cookies(#[from] th_cookies::SettingsError),
+    #[error(
+        "cookies.secure = false is allowed only when every cors.allowed_origins entry is a loopback origin"
+    )]
+    InsecureCookiesOffLoopback,
+    #[error(transparent)]
+    Proxy(#[from] ProxyError),
+    #[error("listen: cannot bind {address}: {source}")]
+    Bind {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Checks the settings, binds the listener and builds the server.
+    pub fn build(settings: Settings) -> Result<Self, StartError> {
+        let origins = settings
+            .cors
+            .allowed_origins
+            .iter()
+            .map(|o| Origin::parse(o))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !settings.cookies.secure && !origins.iter().all(Origin::is_loopback) {
+            return Err(StartError::InsecureCookiesOffLoopback);
+        }
+        let vault = Arc::new(settings.cookies.vault()?);
+        let proxy = Proxy::new(settings.proxy, vault)?;
+        let listener = TcpListener::bind(&settings.listen).map_err(|source| StartError::Bind {
+            address: settings.listen.clone(),
+            source,
+        })?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        let allowed = AllowedOrigins::new(&origins);
+        let prefixes: Arc<[String]> = proxy.prefixes().into();
+        tracing::info!(port, routes = ?proxy.prefixes(), "the proxy listens");
+        let mut server = HttpServer::new(move || {
+            let (csrf_prefixes, origin_allowed) = (prefixes.clone(), allowed.clone());
+            App::new()
+                .route("/healthz", web::get().to(HttpResponse::NoContent))
+                .configure(|c| proxy.configure(c))
+                .wrap(from_fn(move |r, n| csrf_guard(csrf_prefixes.clone(), r, n)))
+                .wrap(cors(&allowed))
+                .wrap(from_fn(move |r, n| {
+                    origin_guard(origin_allowed.clone(), r, n)
+                }))
+        });
+        if let Some(n) = settings.workers {
+            server = server.workers(n.max(1));
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|source| StartError::Bind {
+                address: settings.listen.clone(),
+                source,
+            })?
+            .run();
+        Ok(Self { port, server })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until the server stops (SIGINT/SIGTERM, handled by actix).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Builds and runs the server: what the `proxy` binary calls.
+pub async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let app = Application::build(settings)?;
+    app.run_until_stopped().await?;
+    Ok(())
+}

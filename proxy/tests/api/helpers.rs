@@ -1,0 +1,174 @@
+//! Starts the pieces on 127.0.0.1, port 0: the proxy (the same server as the
+//! `proxy` binary), the example API, stub upstreams.
+
+use actix_web::web::ServiceConfig;
+use actix_web::{App, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+use th_cookies::{
+    AccessTokenPayload, CookieKind, CookieSettings, KeySetting, RequestCookies, Secret, Vault,
+};
+use th_example_api::VerifierSettings;
+use th_proxy::server::{Application, CorsSettings, Settings};
+use th_proxy::{ProxyConfig, RouteConfig};
+use th_testkit::{ProviderOptions, TestProvider, TokenFormat};
+
+/// The SPA's origin in these tests.
+pub const APP_ORIGIN: &str = "https://app.example.test";
+
+/// The cookie settings the BFF would use: one fixed test key.
+pub fn cookie_settings() -> CookieSettings {
+    CookieSettings {
+        keys: vec![KeySetting {
+            id: "test-1".into(),
+            key: Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"),
+        }],
+        ..Default::default()
+    }
+}
+
+/// A running standalone proxy.
+pub struct TestProxy {
+    pub base: String,
+    pub vault: Arc<Vault>,
+    pub http: reqwest::Client,
+}
+
+/// Starts the proxy with `config`, one worker.
+pub async fn spawn_proxy(config: ProxyConfig) -> TestProxy {
+    let cookies = cookie_settings();
+    let vault = Arc::new(cookies.vault().unwrap());
+    let app = Application::build(Settings {
+        listen: "127.0.0.1:0".into(),
+        workers: Some(1),
+        cors: CorsSettings {
+            allowed_origins: vec![APP_ORIGIN.into()],
+        },
+        cookies,
+        proxy: config,
+    })
+    .expect("the proxy starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestProxy {
+        base,
+        vault,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    }
+}
+
+impl TestProxy {
+    /// The `Cookie` header a logged-in browser sends, holding `token`.
+    pub fn session_cookie(&self, token: &str) -> String {
+        self.cookie_expiring(token, Some(unix_now() + 3600))
+    }
+
+    /// The same, with a chosen expiry.
+    pub fn cookie_expiring(&self, token: &str, expires_at: Option<i64>) -> String {
+        let payload = AccessTokenPayload {
+            token: Secret::new(token),
+            expires_at,
+        };
+        self.vault
+            .write_json(
+                &RequestCookies::default(),
+                CookieKind::Access,
+                &payload,
+                Duration::from_secs(3600),
+            )
+            .unwrap()
+            .iter()
+            .map(|c| format!("{}={}", c.name(), c.value()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// A request as the SPA sends it: the CSRF header and its origin.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .header("x-csrf", "1")
+            .header("origin", APP_ORIGIN)
+    }
+
+    /// A logged-in GET.
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path)
+            .header("cookie", self.session_cookie(token))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A provider issuing RFC 9068 JWT access tokens (bearer mode).
+pub async fn jwt_provider() -> TestProvider {
+    TestProvider::start(ProviderOptions {
+        token_format: TokenFormat::Jwt,
+        ..Default::default()
+    })
+    .await
+}
+
+/// A provider issuing opaque access tokens (phantom mode).
+pub async fn opaque_provider() -> TestProvider {
+    TestProvider::start(ProviderOptions::default()).await
+}
+
+/// The example API, trusting `provider`; returns its base URL.
+pub fn spawn_example_api(provider: &TestProvider) -> String {
+    let options = provider.options();
+    let app = th_example_api::Application::build(
+        "127.0.0.1:0",
+        VerifierSettings {
+            issuer: provider.issuer().to_owned(),
+            audience: options.api_audience.clone(),
+            gateway_client_id: Some(options.introspect_client_id.clone()),
+        },
+    )
+    .unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    base
+}
+
+/// A stub upstream built from `routes`; returns its base URL.
+pub fn spawn_stub<F>(routes: F) -> String
+where
+    F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = HttpServer::new(move || App::new().configure(routes.clone()))
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+    tokio::spawn(server);
+    base
+}
+
+/// One route, defaults otherwise.
+pub fn one_route(prefix: &str, upstream: &str) -> ProxyConfig {
+    ProxyConfig {
+        routes: vec![RouteConfig::new(prefix, upstream)],
+        ..Default::default()
+    }
+}
+
+/// The body of a JSON response.
+pub async fn json(response: reqwest::Response) -> serde_json::Value {
+    response.json().await.expect("a JSON body")
+}

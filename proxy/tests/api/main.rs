@@ -1,0 +1,10 @@
+//! The proxy's integration tests, one binary: the real provider
+//! (`th-testkit`), the real example API, and small stub upstreams for the
+//! faults and the streaming a real API would not show on demand.
+
+mod errors;
+mod forwarding;
+mod helpers;
+mod phantom;
+mod request_rules;
+mod streaming;

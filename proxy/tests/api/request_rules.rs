@@ -1,0 +1,171 @@
+//! What crosses the proxy: never the browser's cookies or its own
+//! `Authorization`, never hop-by-hop headers; always the contract's guards.
+
+use crate::helpers::*;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// An upstream that answers with the headers it received.
+fn echo_headers() -> String {
+    spawn_stub(|c| {
+        c.default_service(web::to(|req: HttpRequest| async move {
+            let mut headers = Map::new();
+            for (name, value) in req.headers() {
+                let entry = headers
+                    .entry(name.as_str().to_owned())
+                    .or_insert_with(|| Value::Array(vec![]));
+                if let Value::Array(values) = entry {
+                    values.push(Value::String(value.to_str().unwrap_or("?").to_owned()));
+                }
+            }
+            HttpResponse::Ok()
+                .append_header(("set-cookie", "__Host-th-at=planted; Path=/; Secure"))
+                .append_header(("set-cookie", "theme=light; Path=/"))
+                .json(headers)
+        }));
+    })
+}
+
+#[tokio::test]
+async fn client_authorization_header_never_reaches_the_upstream() {
+    let proxy = spawn_proxy(one_route("/api/echo", &echo_headers())).await;
+    let response = proxy
+        .request(reqwest::Method::GET, "/api/echo/a")
+        .header("cookie", proxy.session_cookie("token-from-the-cookie"))
+        .header("authorization", "Bearer forged-by-the-client")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let headers = json(response).await;
+    assert_eq!(
+        headers["authorization"],
+        serde_json::json!(["Bearer token-from-the-cookie"])
+    );
+}
+
+#[tokio::test]
+async fn client_cookie_header_never_reaches_the_upstream() {
+    let proxy = spawn_proxy(one_route("/api/echo", &echo_headers())).await;
+    let cookie = format!(
+        "{}; theme=dark; __Host-th-rt=refresh",
+        proxy.session_cookie("opaque-token")
+    );
+    let response = proxy
+        .request(reqwest::Method::GET, "/api/echo/a")
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let headers = json(response).await;
+    assert!(headers.get("cookie").is_none(), "{headers}");
+}
+
+#[tokio::test]
+async fn route_may_pass_named_cookies_but_never_the_token_handlers() {
+    let mut config = one_route("/api/echo", &echo_headers());
+    config.routes[0].pass_cookies = vec!["theme".into()];
+    let proxy = spawn_proxy(config).await;
+    let cookie = format!(
+        "{}; theme=dark; lang=en",
+        proxy.session_cookie("opaque-token")
+    );
+    let response = proxy
+        .request(reqwest::Method::GET, "/api/echo/a")
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    let set_cookies: Vec<_> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(set_cookies, ["theme=light; Path=/"]);
+    let headers = json(response).await;
+    assert_eq!(headers["cookie"], serde_json::json!(["theme=dark"]));
+}
+
+#[tokio::test]
+async fn upstream_cannot_set_cookies_by_default() {
+    let proxy = spawn_proxy(one_route("/api/echo", &echo_headers())).await;
+    let response = proxy.get("/api/echo/a", "opaque-token").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("set-cookie").is_none());
+}
+
+#[tokio::test]
+async fn hop_by_hop_headers_stay_and_forwarded_headers_are_added() {
+    let proxy = spawn_proxy(one_route("/api/echo", &echo_headers())).await;
+    let response = proxy
+        .request(reqwest::Method::GET, "/api/echo/a")
+        .header("cookie", proxy.session_cookie("opaque-token"))
+        .header("connection", "keep-alive, x-hop")
+        .header("x-hop", "1")
+        .header("proxy-authorization", "Basic eDp5")
+        .header("x-end-to-end", "kept")
+        .send()
+        .await
+        .unwrap();
+    let headers = json(response).await;
+    for gone in ["x-hop", "proxy-authorization", "x-csrf-never"] {
+        assert!(headers.get(gone).is_none(), "{gone}: {headers}");
+    }
+    assert_eq!(headers["x-end-to-end"], serde_json::json!(["kept"]));
+    assert_eq!(headers["x-forwarded-for"], serde_json::json!(["127.0.0.1"]));
+    assert_eq!(headers["x-forwarded-proto"], serde_json::json!(["http"]));
+    let host = proxy.base.trim_start_matches("http://");
+    assert_eq!(headers["x-forwarded-host"], serde_json::json!([host]));
+}
+
+#[tokio::test]
+async fn request_without_the_csrf_header_is_403() {
+    let proxy = spawn_proxy(one_route("/api/echo", &echo_headers())).await;
+    let response = proxy
+        .http
+        .get(format!("{}/api/echo/a", proxy.base))
+        .header("cookie", proxy.session_cookie("opaque-token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(json(response).await["code"], "csrf_header_missing");
+}
+
+#[tokio::test]
+async fn request_from_a_foreign_origin_is_403() {
+    let proxy = spawn_proxy(one_route("/api/echo", &echo_headers())).await;
+    let response = proxy
+        .http
+        .get(format!("{}/api/echo/a", proxy.base))
+        .header("x-csrf", "1")
+        .header("origin", "https://evil.example")
+        .header("cookie", proxy.session_cookie("opaque-token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert_eq!(json(response).await["code"], "origin_not_allowed");
+}
+
+#[tokio::test]
+async fn dot_segments_in_the_path_are_400() {
+    // Sent raw: an HTTP client library would resolve the dot segments itself.
+    let proxy = spawn_proxy(one_route("/api/echo", &echo_headers())).await;
+    let address = proxy.base.trim_start_matches("http://").to_owned();
+    for path in ["/api/echo/../admin", "/api/echo/%2e%2E/admin"] {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nhost: {address}\r\nx-csrf: 1\r\ncookie: {}\r\nconnection: close\r\n\r\n",
+            proxy.session_cookie("opaque-token")
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 400"), "{path}: {answer}");
+        assert!(answer.contains("bad_request"), "{answer}");
+    }
+}
