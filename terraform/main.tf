@@ -19,6 +19,9 @@ locals {
   spa_hosts  = { for sub, folder in var.wasm_clients : sub => "${sub}.${var.domain_name}" }
   bff_host   = "${var.bff_subdomain}.${var.domain_name}"
 
+  # The BFF has one redirect URI: the primary client's URL.
+  primary_client = coalesce(var.primary_client, keys(var.wasm_clients)[0])
+
   # Bucket names are global: the account id keeps them unique.
   spa_bucket = "${local.name}-spa-${data.aws_caller_identity.current.account_id}"
   log_bucket = "${local.name}-logs-${data.aws_caller_identity.current.account_id}"
@@ -61,7 +64,9 @@ module "spa" {
   hosts                  = local.spa_hosts
   zone_id                = data.aws_route53_zone.this.zone_id
   certificate_arn        = module.spa_certificate.certificate_arn
-  bff_origin             = "https://${local.bff_host}"
+  bff_origin_domain      = module.bff.origin_domain
+  origin_verify_header   = module.bff.origin_verify_header
+  origin_verify_value    = module.bff.origin_verify_value
   log_bucket             = module.logs.bucket
   log_bucket_domain_name = module.logs.bucket_domain_name
   price_class            = var.spa_price_class
@@ -95,8 +100,8 @@ module "bff" {
     {
       TH_OIDC__ISSUER                   = var.oidc_issuer
       TH_OIDC__CLIENT_ID                = var.oidc_client_id
-      TH_OIDC__REDIRECT_URI             = module.spa.urls[keys(var.wasm_clients)[0]]
-      TH_OIDC__POST_LOGOUT_REDIRECT_URI = module.spa.urls[keys(var.wasm_clients)[0]]
+      TH_OIDC__REDIRECT_URI             = "https://${local.spa_hosts[local.primary_client]}/"
+      TH_OIDC__POST_LOGOUT_REDIRECT_URI = "https://${local.spa_hosts[local.primary_client]}/"
       TH_CORS__ALLOWED_ORIGINS          = jsonencode([for h in values(local.spa_hosts) : "https://${h}"])
     },
     var.bff_extra_environment,

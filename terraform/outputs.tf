@@ -18,9 +18,14 @@ output "spa_urls" {
   value       = module.spa.urls
 }
 
-output "bff_url" {
-  description = "The BFF's URL."
-  value       = module.bff.url
+output "bff_urls" {
+  description = "subdomain => the BFF's base URL on that SPA's own origin (CloudFront forwards /bff/* and /api/*)."
+  value       = { for k, u in module.spa.urls : k => "${u}bff/" }
+}
+
+output "bff_origin_url" {
+  description = "The BFF's load balancer; it answers 403 to anything that does not come through CloudFront."
+  value       = "https://${local.bff_host}"
 }
 
 output "ecr_repository_url" {

@@ -41,8 +41,14 @@ variable "wasm_clients" {
   }
 }
 
+variable "primary_client" {
+  description = "The wasm_clients key whose URL is the BFF's redirect URI (the BFF has one); defaults to the first key in sort order."
+  type        = string
+  default     = null
+}
+
 variable "bff_subdomain" {
-  description = "Subdomain of the BFF's HTTPS endpoint: <bff_subdomain>.<domain_name>."
+  description = "Subdomain of the BFF's load balancer, <bff_subdomain>.<domain_name>. Browsers never call it directly: each SPA distribution forwards /bff/* and /api/* there."
   type        = string
   default     = "bff"
 }

@@ -25,14 +25,24 @@ for venv in checkov hcl aws; do
   echo "$want" >"$stamp"
 done
 
-# podman (and runc: crun fails on this VM's cgroups) for the container test.
-if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
-  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-    echo "    installing podman and runc from Debian"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc >/dev/null
+# podman and runc (crun fails on this VM's cgroups) for the container test;
+# musl-tools (musl-gcc) for ring's C code in the static musl build.
+missing=()
+command -v podman >/dev/null || missing+=(podman)
+command -v runc >/dev/null || missing+=(runc)
+command -v musl-gcc >/dev/null || missing+=(musl-tools)
+if ((${#missing[@]} > 0)); then
+  if [[ $(id -u) -eq 0 ]]; then
+    sudo=()
+  elif command -v sudo >/dev/null; then
+    sudo=(sudo)
   else
-    echo "    WARNING: podman/runc missing and cannot be installed here (not root or no apt-get);"
+    sudo=(false)
+  fi
+  echo "    installing ${missing[*]} from Debian"
+  if ! { "${sudo[@]}" apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then
+    echo "    WARNING: could not install ${missing[*]} (no root, no sudo or no apt-get);"
     echo "    scripts/test.d/70-container.sh will say so loudly and skip the image run."
   fi
 fi

@@ -89,7 +89,9 @@ def test_alb_serves_tls12_or_better_and_forwards_to_the_bff(bff):
     https = bff.res("aws_lb_listener", "https")
     assert https["protocol"] == "HTTPS" and https["port"] == 443
     assert https["ssl_policy"].startswith("ELBSecurityPolicy-TLS13-1-2")
-    assert block(https, "default_action")["type"] == "forward"
+    rule = bff.res("aws_lb_listener_rule", "from_cloudfront")
+    assert rule["listener_arn"] == "${aws_lb_listener.https.arn}"
+    assert block(rule, "action") == {"type": "forward", "target_group_arn": "${aws_lb_target_group.bff.arn}"}
     lb = bff.res("aws_lb", "this")
     assert lb["drop_invalid_header_fields"] is True
     assert block(lb, "access_logs")["enabled"] is True
@@ -154,3 +156,26 @@ def test_image_tags_are_immutable_except_the_deploy_tag(bff):
     assert block(repo, "image_tag_mutability_exclusion_filter")["filter"] == "${var.image_deploy_tag}"
     assert block(repo, "image_scanning_configuration")["scan_on_push"] is True
     assert 'image = "${aws_ecr_repository.bff.repository_url}:${var.image_deploy_tag}"' in task_json(bff)
+
+
+def test_alb_serves_only_requests_that_came_through_cloudfront(bff):
+    https = bff.res("aws_lb_listener", "https")
+    default = block(https, "default_action")
+    assert default["type"] == "fixed-response"
+    assert block(default, "fixed_response")["status_code"] == "403"
+    rule = bff.res("aws_lb_listener_rule", "from_cloudfront")
+    header = block(block(rule, "condition"), "http_header")
+    assert header["http_header_name"] == "${var.origin_verify_header}"
+    assert header["values"] == ["${random_password.origin_verify.result}"]
+    assert bff.res("random_password", "origin_verify")["length"] >= 32
+
+
+def test_alb_admits_only_cloudfront_addresses(bff):
+    prefix = bff.data[("aws_ec2_managed_prefix_list", "cloudfront")]
+    assert prefix["name"] == "com.amazonaws.global.cloudfront.origin-facing"
+    ingress = bff.all("aws_vpc_security_group_ingress_rule")
+    to_alb = [r for r in ingress.values() if r["security_group_id"] == "${aws_security_group.alb.id}"]
+    assert to_alb
+    for rule in to_alb:
+        assert rule["prefix_list_id"] == "${data.aws_ec2_managed_prefix_list.cloudfront.id}"
+        assert "cidr_ipv4" not in rule and "cidr_ipv6" not in rule

@@ -10,7 +10,16 @@ from conftest import TERRAFORM, tfvars
 
 @pytest.mark.parametrize(
     "name",
-    ["spa_bucket", "distribution_ids", "spa_urls", "bff_url", "ecr_repository_url", "ci_role_arn", "wasm_clients"],
+    [
+        "spa_bucket",
+        "distribution_ids",
+        "spa_urls",
+        "bff_urls",
+        "bff_origin_url",
+        "ecr_repository_url",
+        "ci_role_arn",
+        "wasm_clients",
+    ],
 )
 def test_root_outputs_what_a_user_needs(root, name):
     assert name in root.outputs
@@ -21,8 +30,16 @@ def test_cloudfront_certificate_comes_from_us_east_1(root):
     assert root.modules["spa_certificate"]["providers"] == {"aws": "${aws.us_east_1}"}
 
 
-def test_csp_connects_to_the_bff_host(root):
-    assert root.modules["spa"]["bff_origin"] == "https://${local.bff_host}"
+def test_spa_distributions_forward_to_the_bffs_load_balancer(root):
+    spa = root.modules["spa"]
+    assert spa["bff_origin_domain"] == "${module.bff.origin_domain}"
+    assert spa["origin_verify_header"] == "${module.bff.origin_verify_header}"
+    assert spa["origin_verify_value"] == "${module.bff.origin_verify_value}"
+
+
+def test_bff_redirect_uri_is_the_primary_spa_url(root):
+    env = root.modules["bff"]["environment"]
+    assert "TH_OIDC__REDIRECT_URI" in env and "local.spa_hosts[local.primary_client]" in env
 
 
 def test_examples_define_wasm_clients(root):

@@ -70,8 +70,9 @@ def test_csp_lets_wasm_compile_but_not_eval_or_inline(spa):
     assert d["frame-ancestors"] == ["'none'"]
 
 
-def test_csp_connects_only_to_self_and_the_bff(spa):
-    assert csp_directives(spa)["connect-src"] == ["'self'", "${var.bff_origin}"]
+def test_csp_connects_only_to_self(spa):
+    # The BFF is on the SPA's own origin (/bff/*, /api/*), so 'self' covers it.
+    assert csp_directives(spa)["connect-src"] == ["'self'"]
 
 
 def test_csp_is_the_policy_that_is_sent(spa):
@@ -92,12 +93,17 @@ def test_every_distribution_sends_the_headers_over_tls12(spa):
     assert cert["acm_certificate_arn"] == "${var.certificate_arn}"
 
 
+def origins(spa) -> dict:
+    return {o["origin_id"]: o for o in spa.res("aws_cloudfront_distribution", "client")["origin"]}
+
+
 def test_one_distribution_per_wasm_client_reading_its_folder(spa):
     dist = spa.res("aws_cloudfront_distribution", "client")
     assert dist["for_each"] == "${var.wasm_clients}"
     assert dist["aliases"] == ["${var.hosts[each.key]}"]
-    origin = block(dist, "origin")
+    origin = origins(spa)["spa-s3"]
     assert origin["origin_path"] == "/${each.value}"
+    assert block(dist, "default_cache_behavior")["target_origin_id"] == "spa-s3"
     assert origin["origin_access_control_id"] == "${aws_cloudfront_origin_access_control.spa.id}"
 
 
@@ -161,3 +167,43 @@ def test_cache_policy_follows_object_cache_control(spa):
     policy = spa.res("aws_cloudfront_cache_policy", "spa")
     assert policy["min_ttl"] == 0  # lets index.html's no-cache mean no-cache
     assert policy["max_ttl"] >= 31536000  # lets hashed assets stay a year
+
+
+def bff_behavior(spa) -> dict:
+    dist = spa.res("aws_cloudfront_distribution", "client")
+    dyn = block(dist, "dynamic")["ordered_cache_behavior"]
+    assert dyn["for_each"] == "${var.bff_path_patterns}"
+    return block(dyn, "content")
+
+
+def test_bff_and_api_paths_are_served_on_the_spas_own_origin(spa):
+    assert spa.variables["bff_path_patterns"]["default"] == ["/bff/*", "/api/*"]
+    behavior = bff_behavior(spa)
+    assert behavior["path_pattern"] == "${ordered_cache_behavior.value}"
+    assert behavior["target_origin_id"] == "bff"
+    assert behavior["viewer_protocol_policy"] == "https-only"
+    assert {"POST", "PUT", "PATCH", "DELETE"} <= set(behavior["allowed_methods"])
+
+
+def test_bff_paths_are_never_cached_and_get_cookies_and_headers(spa):
+    behavior = bff_behavior(spa)
+    assert behavior["cache_policy_id"] == "${data.aws_cloudfront_cache_policy.disabled.id}"
+    assert spa.data[("aws_cloudfront_cache_policy", "disabled")]["name"] == "Managed-CachingDisabled"
+    assert behavior["origin_request_policy_id"] == "${data.aws_cloudfront_origin_request_policy.all_viewer_except_host.id}"
+    policy = spa.data[("aws_cloudfront_origin_request_policy", "all_viewer_except_host")]
+    assert policy["name"] == "Managed-AllViewerExceptHostHeader"
+
+
+def test_bff_paths_skip_the_spa_routing_function(spa):
+    assert "function_association" not in bff_behavior(spa)
+
+
+def test_bff_origin_is_tls_only_and_carries_the_verify_header(spa):
+    origin = origins(spa)["bff"]
+    assert origin["domain_name"] == "${var.bff_origin_domain}"
+    cfg = block(origin, "custom_origin_config")
+    assert cfg["origin_protocol_policy"] == "https-only"
+    assert cfg["origin_ssl_protocols"] == ["TLSv1.2"]
+    header = block(origin, "custom_header")
+    assert header == {"name": "${var.origin_verify_header}", "value": "${var.origin_verify_value}"}
+    assert spa.variables["origin_verify_value"]["sensitive"] is True

@@ -1,33 +1,33 @@
-# The public HTTPS entry: an ALB in the public subnets (HTTP only redirects),
+# The BFF's HTTPS entry: an ALB in the public subnets (HTTP only redirects),
 # a WAF in front of it, tasks reached on container_port in the private ones.
+
+# Browsers reach the BFF through the SPA's CloudFront distributions only:
+# the ALB admits CloudFront's origin-facing addresses, and serves a request
+# only when it carries the secret header CloudFront adds.
+data "aws_ec2_managed_prefix_list" "cloudfront" {
+  name = "com.amazonaws.global.cloudfront.origin-facing"
+}
+
+resource "random_password" "origin_verify" {
+  length  = 48
+  special = false
+}
 
 resource "aws_security_group" "alb" {
   name        = "${var.name}-alb"
-  description = "BFF load balancer: HTTPS (and HTTP, which only redirects) from anywhere"
+  description = "BFF load balancer: HTTPS (and HTTP, which only redirects) from CloudFront"
   vpc_id      = aws_vpc.this.id
 }
 
-resource "aws_vpc_security_group_ingress_rule" "alb_https" {
-  for_each          = toset(["0.0.0.0/0", "::/0"])
+resource "aws_vpc_security_group_ingress_rule" "alb_from_cloudfront" {
+  #checkov:skip=CKV_AWS_260:The source is CloudFront's origin-facing prefix list, not 0.0.0.0/0; port 80 only answers a redirect to HTTPS.
+  for_each          = toset(["80", "443"])
   security_group_id = aws_security_group.alb.id
-  description       = "HTTPS from browsers"
+  description       = "From CloudFront origin-facing servers (port ${each.key}; 80 only redirects)"
   ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = strcontains(each.key, ":") ? null : each.key
-  cidr_ipv6         = strcontains(each.key, ":") ? each.key : null
-}
-
-resource "aws_vpc_security_group_ingress_rule" "alb_http" {
-  #checkov:skip=CKV_AWS_260:Port 80 only answers a 301 redirect to HTTPS (listener "http" below); no content is served over HTTP.
-  for_each          = toset(["0.0.0.0/0", "::/0"])
-  security_group_id = aws_security_group.alb.id
-  description       = "HTTP from browsers, redirected to HTTPS"
-  ip_protocol       = "tcp"
-  from_port         = 80
-  to_port           = 80
-  cidr_ipv4         = strcontains(each.key, ":") ? null : each.key
-  cidr_ipv6         = strcontains(each.key, ":") ? each.key : null
+  from_port         = tonumber(each.key)
+  to_port           = tonumber(each.key)
+  prefix_list_id    = data.aws_ec2_managed_prefix_list.cloudfront.id
 }
 
 resource "aws_vpc_security_group_egress_rule" "alb_to_tasks" {
@@ -85,7 +85,29 @@ resource "aws_lb_listener" "https" {
   ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
   certificate_arn   = var.certificate_arn
 
+  # Anything that did not come through CloudFront.
   default_action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = "application/json"
+      message_body = jsonencode({ code = "forbidden", message = "use the app's own origin" })
+      status_code  = "403"
+    }
+  }
+}
+
+resource "aws_lb_listener_rule" "from_cloudfront" {
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 10
+
+  condition {
+    http_header {
+      http_header_name = var.origin_verify_header
+      values           = [random_password.origin_verify.result]
+    }
+  }
+
+  action {
     type             = "forward"
     target_group_arn = aws_lb_target_group.bff.arn
   }

@@ -369,7 +369,7 @@ resource "aws_ecs_service" "bff" {
     ignore_changes = [desired_count]
   }
 
-  depends_on = [aws_lb_listener.https]
+  depends_on = [aws_lb_listener_rule.from_cloudfront]
 }
 
 # ---------------------------------------------------------------- autoscaling

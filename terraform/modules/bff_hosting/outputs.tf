@@ -1,6 +1,17 @@
-output "url" {
-  description = "The BFF's public URL."
-  value       = "https://${var.host}"
+output "origin_domain" {
+  description = "Host name of the BFF's load balancer (CloudFront's origin for /bff/* and /api/*)."
+  value       = var.host
+}
+
+output "origin_verify_header" {
+  description = "Header CloudFront must add for the ALB to serve a request."
+  value       = var.origin_verify_header
+}
+
+output "origin_verify_value" {
+  description = "Secret value of origin_verify_header."
+  value       = random_password.origin_verify.result
+  sensitive   = true
 }
 
 output "ecr_repository_url" {

@@ -51,6 +51,12 @@ variable "log_bucket" {
   type        = string
 }
 
+variable "origin_verify_header" {
+  description = "Header CloudFront adds (with a random secret value) so the ALB serves only CloudFront."
+  type        = string
+  default     = "X-Origin-Verify"
+}
+
 variable "alb_deletion_protection" {
   description = "Protect the ALB from deletion."
   type        = bool

@@ -2,6 +2,11 @@
 # distribution per wasm_clients entry (one alias each), reading its folder
 # through origin access control; a response headers policy with COEP/COOP and
 # a CSP that lets WebAssembly compile; unknown paths answered by index.html.
+#
+# The SPA calls the BFF on its own origin (/bff/*, /api/*): each distribution
+# forwards those paths, uncached and with cookies, to the BFF's load balancer.
+# So the token cookies are host-only (__Host-) cookies of the SPA's host,
+# SameSite=Strict holds, and no CORS is involved.
 
 terraform {
   required_providers {
@@ -23,7 +28,7 @@ locals {
     "style-src 'self'",
     "img-src 'self' data:",
     "font-src 'self'",
-    "connect-src 'self' ${var.bff_origin}",
+    "connect-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",
@@ -190,6 +195,16 @@ resource "aws_cloudfront_origin_access_control" "spa" {
   signing_protocol                  = "sigv4"
 }
 
+data "aws_cloudfront_cache_policy" "disabled" {
+  name = "Managed-CachingDisabled"
+}
+
+# Forwards cookies, query strings and every viewer header except Host (the
+# ALB's certificate is for its own name).
+data "aws_cloudfront_origin_request_policy" "all_viewer_except_host" {
+  name = "Managed-AllViewerExceptHostHeader"
+}
+
 # Honour the Cache-Control each object carries (scripts/sync-spa.sh sets a
 # year, immutable, on hashed assets and no-cache on index.html).
 resource "aws_cloudfront_cache_policy" "spa" {
@@ -297,6 +312,44 @@ resource "aws_cloudfront_distribution" "client" {
     domain_name              = aws_s3_bucket.spa.bucket_regional_domain_name
     origin_path              = "/${each.value}"
     origin_access_control_id = aws_cloudfront_origin_access_control.spa.id
+  }
+
+  # The BFF, on this origin. CloudFront reaches it over TLS at its own host
+  # name (the ALB's certificate) and adds the header the ALB requires.
+  origin {
+    origin_id   = "bff"
+    domain_name = var.bff_origin_domain
+
+    custom_origin_config {
+      http_port                = 80
+      https_port               = 443
+      origin_protocol_policy   = "https-only"
+      origin_ssl_protocols     = ["TLSv1.2"]
+      origin_read_timeout      = 30
+      origin_keepalive_timeout = 5
+    }
+
+    custom_header {
+      name  = var.origin_verify_header
+      value = var.origin_verify_value
+    }
+  }
+
+  # /bff/* and /api/*: never cached, every viewer header (cookies, Origin,
+  # x-csrf) and query string forwarded, every method, no SPA routing.
+  dynamic "ordered_cache_behavior" {
+    for_each = var.bff_path_patterns
+    content {
+      path_pattern               = ordered_cache_behavior.value
+      target_origin_id           = "bff"
+      viewer_protocol_policy     = "https-only"
+      allowed_methods            = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
+      cached_methods             = ["GET", "HEAD"]
+      compress                   = true
+      cache_policy_id            = data.aws_cloudfront_cache_policy.disabled.id
+      origin_request_policy_id   = data.aws_cloudfront_origin_request_policy.all_viewer_except_host.id
+      response_headers_policy_id = aws_cloudfront_response_headers_policy.spa.id
+    }
   }
 
   default_cache_behavior {

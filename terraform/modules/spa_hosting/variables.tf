@@ -28,14 +28,27 @@ variable "certificate_arn" {
   type        = string
 }
 
-variable "bff_origin" {
-  description = "The BFF's origin (https://host), the only place besides 'self' the SPA may connect to."
+variable "bff_origin_domain" {
+  description = "Host name of the BFF's load balancer (its certificate's name); CloudFront forwards bff_path_patterns there."
   type        = string
+}
 
-  validation {
-    condition     = can(regex("^https://[^/]+$", var.bff_origin))
-    error_message = "bff_origin must be https://host with no path."
-  }
+variable "bff_path_patterns" {
+  description = "Paths served by the BFF on the SPA's own origin (the SPA calls them same-origin)."
+  type        = list(string)
+  default     = ["/bff/*", "/api/*"]
+}
+
+variable "origin_verify_header" {
+  description = "Name of the header CloudFront adds so the load balancer serves only CloudFront."
+  type        = string
+  default     = "X-Origin-Verify"
+}
+
+variable "origin_verify_value" {
+  description = "Secret value of origin_verify_header."
+  type        = string
+  sensitive   = true
 }
 
 variable "log_bucket_domain_name" {
