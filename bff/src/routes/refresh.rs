@@ -53,12 +53,12 @@ async fn refresh(
     };
     // OpenID Connect Core §12.2: a refreshed ID token is for the same user.
     let old_sub = decode_claims(id.token.expose()).and_then(|c| c.get("sub").cloned());
-    if let Some(new_claims) = &tokens.id_claims {
-        if new_claims.get("sub") != old_sub.as_ref() {
-            return Err(BffError::Unauthorized(
-                "the refreshed ID token is for another user",
-            ));
-        }
+    if let Some(new_claims) = &tokens.id_claims
+        && new_claims.get("sub") != old_sub.as_ref()
+    {
+        return Err(BffError::Unauthorized(
+            "the refreshed ID token is for another user",
+        ));
     }
     save_tokens(
         req,

@@ -12,6 +12,7 @@ async fn full_login_sets_strict_host_cookies_and_reports_the_session() {
     let end = app.login_as("alice").await;
     assert_eq!(end.body["handled"], true);
     assert_eq!(end.body["isLoggedIn"], true);
+    assert_eq!(end.headers["cache-control"], "no-store");
     for line in &end.set_cookies {
         if line.contains("Max-Age=0") {
             continue;

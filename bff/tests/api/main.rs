@@ -3,14 +3,14 @@
 //! issuer where a real provider will not misbehave (forged ID tokens, faults).
 
 mod helpers;
-// mod stub_issuer;
+mod stub_issuer;
 
-// mod config_errors;
-// mod cookies;
-// mod csrf_and_origin;
-// mod id_token;
-// mod limits;
-// mod login_errors;
+mod config_errors;
+mod cookies;
+mod csrf_and_origin;
+mod id_token;
+mod limits;
+mod login_errors;
 mod login_flow;
-// mod provider_faults;
-// mod return_to;
+mod provider_faults;
+mod return_to;

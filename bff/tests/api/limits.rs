@@ -1,0 +1,59 @@
+//! Malformed and oversized bodies: 400 and 413 with a JSON error, never a 500.
+
+use crate::helpers::spawn_with_provider;
+use reqwest::Method;
+
+#[tokio::test]
+async fn oversized_json_body_is_413() {
+    let (_p, mut app) = spawn_with_provider().await;
+    let huge = format!("https://app.example.test/?x={}", "a".repeat(10_000));
+    let end = app.login_end(&huge).await;
+    assert_eq!(end.status, 413, "{:?}", end.body);
+    assert_eq!(end.body["code"], "payload_too_large");
+}
+
+#[tokio::test]
+async fn malformed_json_is_400() {
+    let (_p, mut app) = spawn_with_provider().await;
+    for body in [
+        "{",
+        "[]",
+        r#"{"pageUrl": 5}"#,
+        r#"{"pageUrl":"x","extra":1}"#,
+        "",
+    ] {
+        let builder = app
+            .request(Method::POST, "/bff/login/end")
+            .header("content-type", "application/json")
+            .body(body);
+        let answer = app.send(builder).await;
+        assert_eq!(answer.status, 400, "{body:?}: {:?}", answer.body);
+        assert_eq!(answer.body["code"], "bad_request");
+    }
+}
+
+#[tokio::test]
+async fn non_json_content_type_is_400() {
+    let (_p, mut app) = spawn_with_provider().await;
+    let builder = app
+        .request(Method::POST, "/bff/login/start")
+        .header("content-type", "text/plain")
+        .body("{}");
+    assert_eq!(app.send(builder).await.status, 400);
+}
+
+#[tokio::test]
+async fn page_url_that_is_not_a_url_is_400() {
+    let (_p, mut app) = spawn_with_provider().await;
+    let end = app.login_end("not a url").await;
+    assert_eq!(end.status, 400);
+    assert_eq!(end.body["code"], "bad_request");
+}
+
+#[tokio::test]
+async fn unknown_path_is_a_json_404() {
+    let (_p, mut app) = spawn_with_provider().await;
+    let answer = app.get("/bff/nothing-here").await;
+    assert_eq!(answer.status, 404);
+    assert_eq!(answer.body["code"], "not_found");
+}
