@@ -1,0 +1,85 @@
+"""The GitHub workflows: tests on every push through the README's command;
+deploy on main only after they pass, with OIDC credentials, never keys."""
+
+import pathlib
+
+import yaml
+
+from conftest import ROOT
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def load(name: str) -> dict:
+    doc = yaml.safe_load((WORKFLOWS / name).read_text())
+    # YAML 1.1 reads the key `on` as True.
+    doc["on"] = doc.pop(True, doc.get("on"))
+    return doc
+
+
+def steps(doc: dict, job: str) -> list[dict]:
+    return doc["jobs"][job]["steps"]
+
+
+def runs(doc: dict, job: str) -> str:
+    return "\n".join(s.get("run", "") for s in steps(doc, job))
+
+
+def test_ci_runs_on_every_push():
+    ci = load("ci.yml")
+    assert "push" in ci["on"] and ci["on"]["push"] is None  # no branch filter
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    ci = load("ci.yml")
+    test_steps = [s for s in steps(ci, "test") if "scripts/test.sh" in s.get("run", "")]
+    assert [s["run"].strip() for s in test_steps] == ["scripts/test.sh"]
+
+
+def test_ci_cannot_write_or_assume_roles():
+    assert load("ci.yml")["permissions"] == {"contents": "read"}
+
+
+def test_deploy_runs_on_main_after_ci_passed():
+    deploy = load("deploy.yml")
+    trigger = deploy["on"]["workflow_run"]
+    assert trigger == {"workflows": ["ci"], "types": ["completed"], "branches": ["main"]}
+    condition = deploy["jobs"]["deploy"]["if"]
+    assert "conclusion == 'success'" in condition and "event == 'push'" in condition
+    checkout = steps(deploy, "deploy")[0]
+    assert checkout["with"]["ref"] == "${{ github.event.workflow_run.head_sha }}"
+
+
+def test_deploy_gets_credentials_by_oidc_only():
+    deploy = load("deploy.yml")
+    assert deploy["permissions"] == {"contents": "read", "id-token": "write"}
+    (creds,) = [s for s in steps(deploy, "deploy") if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")]
+    assert creds["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
+    assert not {"aws-access-key-id", "aws-secret-access-key"} & set(creds["with"])
+    text = (WORKFLOWS / "deploy.yml").read_text()
+    assert "secrets." not in text and "AWS_SECRET_ACCESS_KEY" not in text
+
+
+def test_deploy_job_has_no_environment_so_the_oidc_subject_is_the_branch():
+    assert "environment" not in load("deploy.yml")["jobs"]["deploy"]
+
+
+def test_deploy_builds_syncs_invalidates_pushes_and_rolls_out():
+    deploy = load("deploy.yml")
+    script = runs(deploy, "deploy")
+    assert "trunk build --release" in script
+    assert "scripts/sync-spa.sh" in script and "--distribution-id" in script
+    assert "aws ecs update-service" in script and "--force-new-deployment" in script
+    (push,) = [s for s in steps(deploy, "deploy") if s.get("uses", "").startswith("docker/build-push-action@")]
+    assert push["with"]["push"] is True
+    assert "${{ vars.IMAGE_DEPLOY_TAG }}" in push["with"]["tags"]
+
+
+def test_deploy_rolls_out_the_bff_before_publishing_the_spa():
+    names = [s.get("name", "") for s in steps(load("deploy.yml"), "deploy")]
+    assert names.index("Roll out the BFF") < names.index("Publish the SPA and invalidate CloudFront")
+
+
+def test_every_workflow_is_valid_yaml_with_jobs():
+    for path in pathlib.Path(WORKFLOWS).glob("*.yml"):
+        assert yaml.safe_load(path.read_text())["jobs"], path.name
