@@ -92,7 +92,12 @@ pub struct Answer {
 }
 
 pub async fn spawn_app(options: AppOptions) -> TestApp {
-    let config = Settings::from_toml(&options.toml())
+    spawn_app_toml(&options.toml()).await
+}
+
+/// A BFF from a whole settings file.
+pub async fn spawn_app_toml(toml: &str) -> TestApp {
+    let config = Settings::from_toml(toml)
         .expect("settings parse")
         .validate()
         .expect("settings validate");

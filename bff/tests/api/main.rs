@@ -12,5 +12,6 @@ mod id_token;
 mod limits;
 mod login_errors;
 mod login_flow;
+mod par_and_chunking;
 mod provider_faults;
 mod return_to;
