@@ -207,3 +207,9 @@ def test_bff_origin_is_tls_only_and_carries_the_verify_header(spa):
     header = block(origin, "custom_header")
     assert header == {"name": "${var.origin_verify_header}", "value": "${var.origin_verify_value}"}
     assert spa.variables["origin_verify_value"]["sensitive"] is True
+
+
+def test_no_error_page_rewrites_the_bffs_errors(spa):
+    # A custom_error_response is distribution-wide: it would replace the
+    # BFF's JSON 401/403 on /bff/* with index.html.
+    assert "custom_error_response" not in spa.res("aws_cloudfront_distribution", "client")

@@ -46,7 +46,7 @@ resource "aws_lb" "this" {
   internal                   = false
   security_groups            = [aws_security_group.alb.id]
   subnets                    = [for s in aws_subnet.public : s.id]
-  ip_address_type            = "dualstack"
+  ip_address_type            = "ipv4"
   drop_invalid_header_fields = true
   enable_deletion_protection = var.alb_deletion_protection
   desync_mitigation_mode     = "strictest"

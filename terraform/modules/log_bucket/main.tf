@@ -23,6 +23,9 @@ variable "retention_days" {
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 
+# Regions older than August 2022 deliver ALB logs as this per-region account.
+data "aws_elb_service_account" "this" {}
+
 resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_18:This is the access-log bucket; logging it into itself would loop.
   #checkov:skip=CKV_AWS_144:Access logs are not replicated across regions; they expire after retention_days.
@@ -103,7 +106,8 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
-  # ALB access logs (the log-delivery service principal, all current regions).
+  # ALB access logs: the log-delivery service principal (newer regions) and
+  # the region's ELB account (older regions).
   statement {
     sid       = "AlbAccessLogs"
     actions   = ["s3:PutObject"]
@@ -111,6 +115,16 @@ data "aws_iam_policy_document" "this" {
     principals {
       type        = "Service"
       identifiers = ["logdelivery.elasticloadbalancing.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "AlbAccessLogsLegacyRegions"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.this.arn}/alb/AWSLogs/${data.aws_caller_identity.current.account_id}/*"]
+    principals {
+      type        = "AWS"
+      identifiers = [data.aws_elb_service_account.this.arn]
     }
   }
 

@@ -367,14 +367,9 @@ resource "aws_cloudfront_distribution" "client" {
     }
   }
 
-  # S3 answers 403 for a missing key (the OAC has no ListBucket): report it
-  # as the 404 it is, with a short cache so a fresh deploy heals quickly.
-  custom_error_response {
-    error_code            = 403
-    response_code         = 404
-    response_page_path    = "/index.html"
-    error_caching_min_ttl = 10
-  }
+  # No custom_error_response: it would apply to the BFF's paths too and turn
+  # its JSON 401/403 answers into index.html. App routes are handled by the
+  # routing function; a missing file stays S3's 403.
 
   logging_config {
     bucket          = var.log_bucket_domain_name
