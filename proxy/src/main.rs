@@ -1,8 +1,6 @@
 //! `proxy`: the OAuth proxy on its own, for teams that run it at the gateway.
 
 use clap::Parser;
-use figment::Figment;
-use figment::providers::{Env, Format, Toml};
 use std::path::PathBuf;
 use th_proxy::server::{Settings, run};
 
@@ -25,11 +23,7 @@ async fn main() -> std::process::ExitCode {
         )
         .init();
     let args = Args::parse();
-    let settings: Settings = match Figment::new()
-        .merge(Toml::file_exact(&args.config))
-        .merge(Env::prefixed("TH_").split("__").ignore(&["config"]))
-        .extract()
-    {
+    let settings = match Settings::load(&args.config) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("proxy: bad configuration: {e}");

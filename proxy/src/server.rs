@@ -33,6 +33,20 @@ pub struct Settings {
     pub proxy: ProxyConfig,
 }
 
+impl Settings {
+    /// Reads the TOML file at `path`, then `TH_`-prefixed environment
+    /// variables over it (`__` between section and key, e.g.
+    /// `TH_PROXY__INTROSPECTION__CLIENT_SECRET`).
+    pub fn load(path: &std::path::Path) -> Result<Self, Box<figment::Error>> {
+        use figment::providers::{Env, Format, Toml};
+        figment::Figment::new()
+            .merge(Toml::file_exact(path))
+            .merge(Env::prefixed("TH_").split("__").ignore(&["config"]))
+            .extract()
+            .map_err(Box::new)
+    }
+}
+
 /// The `[cors]` section.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -130,4 +144,18 @@ pub async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     let app = Application::build(settings)?;
     app.run_until_stopped().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_settings_file_loads_and_validates() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("proxy.example.toml");
+        let settings = Settings::load(&path).unwrap();
+        assert_eq!(settings.proxy.routes.len(), 2);
+        settings.proxy.validate().unwrap();
+        settings.cookies.vault().unwrap();
+    }
 }
