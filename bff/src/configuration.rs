@@ -391,6 +391,13 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_has_only_known_settings() {
+        let example = include_str!("../bff.example.toml");
+        let settings = Settings::from_toml(example).expect("bff.example.toml parses");
+        assert_eq!(settings.oidc.client_id, "token-handler");
+    }
+
+    #[test]
     fn unknown_settings_are_refused() {
         let err = validate(&toml(
             "clientsecret = \"x\"",
