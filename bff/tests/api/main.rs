@@ -5,6 +5,7 @@
 mod helpers;
 mod stub_issuer;
 
+mod api_proxy;
 mod config_errors;
 mod cookies;
 mod csrf_and_origin;

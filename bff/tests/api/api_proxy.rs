@@ -1,0 +1,84 @@
+//! The proxy as the BFF mounts it: the session's access token reaches the
+//! upstream as a bearer token; the browser's cookies do not.
+
+use crate::helpers::{AppOptions, spawn_app};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use th_testkit::{ProviderOptions, TestProvider};
+
+/// An upstream that reports what it received (never the token itself).
+async fn start_upstream(issuer: String) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let server = HttpServer::new(move || {
+        let issuer = issuer.clone();
+        App::new().default_service(web::to(move |req: HttpRequest| {
+            let issuer = issuer.clone();
+            async move {
+                let auth = req
+                    .headers()
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                // Prove the token is live: the provider's userinfo accepts it.
+                let token = auth.strip_prefix("Bearer ").unwrap_or_default();
+                let userinfo = reqwest::Client::new()
+                    .get(format!("{issuer}/me"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+                    .unwrap_or(0);
+                HttpResponse::Ok().json(serde_json::json!({
+                    "path": req.path(),
+                    "bearer": auth.starts_with("Bearer "),
+                    "userinfo_status": userinfo,
+                    "cookie": req.headers().get("cookie").is_some(),
+                    "csrf": req.headers().get("x-csrf").map(|v| v.to_str().unwrap_or_default().to_owned()),
+                }))
+            }
+        }))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    base
+}
+
+#[tokio::test]
+async fn api_calls_through_the_mounted_proxy_carry_the_sessions_bearer_token() {
+    let provider = TestProvider::start(ProviderOptions::default()).await;
+    let upstream = start_upstream(provider.issuer().to_owned()).await;
+    let mut options = AppOptions::for_issuer(provider.issuer());
+    options.extra_toml =
+        format!("[proxy]\n[[proxy.routes]]\nprefix = \"/api/echo\"\nupstream = \"{upstream}\"\n");
+    let mut app = spawn_app(options).await;
+
+    let anonymous = app.get("/api/echo/things").await;
+    assert_eq!(anonymous.status, 401, "{:?}", anonymous.body);
+    assert_eq!(anonymous.body["code"], "unauthorized");
+
+    app.login_as("quinn").await;
+    let answer = app.get("/api/echo/things?x=1").await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(answer.body["path"], "/things");
+    assert_eq!(answer.body["bearer"], true);
+    assert_eq!(
+        answer.body["userinfo_status"], 200,
+        "the forwarded token is the session's live token"
+    );
+    assert_eq!(
+        answer.body["cookie"], false,
+        "the browser's cookies stay at the BFF"
+    );
+
+    let no_csrf = app
+        .http
+        .get(format!("{}/api/echo/things", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_csrf.status(), 403, "/api/* needs the CSRF header too");
+}
