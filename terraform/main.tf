@@ -93,6 +93,7 @@ module "bff" {
   max_count                  = var.max_count
   cpu_target_percent         = var.cpu_target_percent
   log_retention_days         = var.log_retention_days
+  egress_tcp_ports           = var.bff_egress_tcp_ports
 
   # The BFF's non-secret settings; the client secret and cookie keys come
   # from Secrets Manager (see the task definition).

@@ -158,6 +158,12 @@ variable "bff_extra_environment" {
   default     = {}
 }
 
+variable "bff_egress_tcp_ports" {
+  description = "TCP ports BFF tasks may connect out to (the provider, upstream APIs, AWS endpoints)."
+  type        = list(number)
+  default     = [443]
+}
+
 variable "github_repository" {
   description = "The GitHub repository, OWNER/NAME, whose workflow may deploy."
   type        = string
