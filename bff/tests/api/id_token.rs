@@ -1,27 +1,17 @@
 //! ID tokens the BFF must refuse, from a stub issuer that forges them.
 
-use crate::helpers::{AppOptions, REDIRECT, TestApp, query_param, spawn_app};
+use crate::helpers::{AppOptions, TestApp, spawn_app};
 use crate::stub_issuer::{
-    StubIssuer, TokenAnswer, hmac_with_public_key, signed, signed_by_unknown_key, unsigned,
+    StubIssuer, hmac_with_public_key, login_through, signed, signed_by_unknown_key, unsigned,
 };
 use serde_json::Value;
 
-/// Starts a login, lets `make` build the ID token from the stub and the
-/// nonce, and completes the login with it.
 async fn login_with(
     make: impl FnOnce(&StubIssuer, &str) -> String,
 ) -> (TestApp, crate::helpers::Answer) {
     let stub = StubIssuer::start().await;
     let mut app = spawn_app(AppOptions::for_issuer(&stub.issuer)).await;
-    let start = app.login_start(None).await;
-    assert_eq!(start.status, 200, "{:?}", start.body);
-    let url = start.body["authorizationUrl"].as_str().unwrap();
-    let nonce = query_param(url, "nonce").unwrap();
-    let state = query_param(url, "state").unwrap();
-    stub.answer(TokenAnswer::IdToken(make(&stub, &nonce)));
-    let end = app
-        .login_end(&format!("{REDIRECT}?code=stub-code&state={state}"))
-        .await;
+    let end = login_through(&mut app, &stub, make).await;
     (app, end)
 }
 

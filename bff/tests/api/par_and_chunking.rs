@@ -1,7 +1,7 @@
 //! Pushed authorization requests, and tokens too large for one cookie.
 
 use crate::helpers::{AppOptions, REDIRECT, query_param, spawn_app, spawn_app_toml};
-use crate::stub_issuer::{StubIssuer, TokenAnswer, signed};
+use crate::stub_issuer::{StubIssuer, login_through, signed};
 use th_testkit::{Browser, ProviderOptions, TestProvider};
 
 #[tokio::test]
@@ -25,26 +25,22 @@ async fn par_is_used_when_configured_and_advertised() {
     assert_eq!(app.session().await.body["claims"]["sub"], "pat");
 }
 
-#[tokio::test]
-async fn an_id_token_larger_than_one_cookie_is_split_and_read_back() {
-    let stub = StubIssuer::start().await;
-    let mut app = spawn_app(AppOptions::for_issuer(&stub.issuer)).await;
-    let start = app.login_start(None).await;
-    let url = start.body["authorizationUrl"].as_str().unwrap();
-    let (nonce, state) = (
-        query_param(url, "nonce").unwrap(),
-        query_param(url, "state").unwrap(),
-    );
-    let mut claims = stub.claims(&nonce);
+/// An ID token of about 8 KB: 400 group names.
+fn big_id_token(stub: &StubIssuer, nonce: &str) -> String {
+    let mut claims = stub.claims(nonce);
     claims["groups"] = serde_json::json!(
         (0..400)
             .map(|i| format!("group-{i:04}"))
             .collect::<Vec<_>>()
     );
-    stub.answer(TokenAnswer::IdToken(signed(&claims)));
-    let end = app
-        .login_end(&format!("{REDIRECT}?code=c&state={state}"))
-        .await;
+    signed(&claims)
+}
+
+#[tokio::test]
+async fn an_id_token_larger_than_one_cookie_is_split_and_read_back() {
+    let stub = StubIssuer::start().await;
+    let mut app = spawn_app(AppOptions::for_issuer(&stub.issuer)).await;
+    let end = login_through(&mut app, &stub, big_id_token).await;
     assert_eq!(end.status, 200, "{:?}", end.body);
     let id_chunks: Vec<_> = app.jar.keys().filter(|k| k.contains("-id")).collect();
     assert!(
@@ -69,22 +65,7 @@ async fn an_id_token_beyond_the_chunk_limit_fails_with_the_limit_named() {
         .toml()
         .replace("[session]", "max_chunks = 1\n[session]");
     let mut app = spawn_app_toml(&toml).await;
-    let start = app.login_start(None).await;
-    let url = start.body["authorizationUrl"].as_str().unwrap();
-    let (nonce, state) = (
-        query_param(url, "nonce").unwrap(),
-        query_param(url, "state").unwrap(),
-    );
-    let mut claims = stub.claims(&nonce);
-    claims["groups"] = serde_json::json!(
-        (0..400)
-            .map(|i| format!("group-{i:04}"))
-            .collect::<Vec<_>>()
-    );
-    stub.answer(TokenAnswer::IdToken(signed(&claims)));
-    let end = app
-        .login_end(&format!("{REDIRECT}?code=c&state={state}"))
-        .await;
+    let end = login_through(&mut app, &stub, big_id_token).await;
     assert_eq!(end.status, 500, "{:?}", end.body);
     assert_eq!(end.body["code"], "session_too_large");
     assert!(

@@ -83,6 +83,24 @@ impl StubIssuer {
     }
 }
 
+/// Starts a login on `app`, lets `make` build the ID token from the stub and
+/// the login's nonce, and completes the login with it.
+pub async fn login_through(
+    app: &mut crate::helpers::TestApp,
+    stub: &StubIssuer,
+    make: impl FnOnce(&StubIssuer, &str) -> String,
+) -> crate::helpers::Answer {
+    use crate::helpers::{REDIRECT, query_param};
+    let start = app.login_start(None).await;
+    assert_eq!(start.status, 200, "{:?}", start.body);
+    let url = start.body["authorizationUrl"].as_str().unwrap();
+    let nonce = query_param(url, "nonce").unwrap();
+    let state = query_param(url, "state").unwrap();
+    stub.answer(TokenAnswer::IdToken(make(stub, &nonce)));
+    app.login_end(&format!("{REDIRECT}?code=stub-code&state={state}"))
+        .await
+}
+
 type State = web::Data<(String, Arc<Mutex<Scenario>>)>;
 
 async fn discovery(state: State) -> HttpResponse {
