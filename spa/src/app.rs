@@ -121,10 +121,12 @@ pub fn App() -> impl IntoView {
     view! {
         <div class="shell">
             <header class="topbar">
-                <a class="brand" href="/">
-                    <span class="brand-mark" aria-hidden="true"></span>
-                    "Token Handler"
-                </a>
+                <div class="topbar-inner">
+                    <a class="brand" href="/">
+                        <span class="brand-mark" aria-hidden="true"></span>
+                        "Token Handler"
+                    </a>
+                </div>
             </header>
             <main class="content" id="main">
                 {move || match state.read() {

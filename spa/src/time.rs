@@ -1,8 +1,12 @@
 //! Human wording for the session's expiry.
 
-/// "in 4 min", "in 35 s", "35 s ago", relative to `now` (both Unix seconds).
+/// "in 4 min", "in 35 s", "35 s ago", "just now", relative to `now` (both
+/// Unix seconds).
 pub fn relative(expires_at: i64, now: i64) -> String {
     let delta = expires_at - now;
+    if delta == 0 {
+        return "just now".into();
+    }
     let span = delta.unsigned_abs();
     let amount = if span < 90 {
         format!("{span} s")
@@ -32,5 +36,6 @@ mod tests {
     #[test]
     fn past_times_read_as_ago() {
         assert_eq!(relative(90, 100), "10 s ago");
+        assert_eq!(relative(100, 100), "just now");
     }
 }

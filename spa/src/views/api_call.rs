@@ -21,7 +21,7 @@ pub fn ApiCall() -> impl IntoView {
             <h1>"Example API"</h1>
             <p class="muted">
                 "The browser calls " <code>{EXAMPLE_API}</code>
-                " with its cookie; the backend forwards it with the access token as a bearer token."
+                " with its cookie; the backend forwards the call with a bearer token in its place."
             </p>
             <div id="api-answer">
                 {move || match answer.get() {

@@ -1,0 +1,241 @@
+// The real-browser test of the whole flow: Debian's headless Chromium, driven
+// by playwright-core, against the release build of the SPA (served with the
+// production headers), the BFF with its proxy, the example API and the real
+// OpenID Connect provider. Run by scripts/test.d/50-browser.sh after
+// `trunk build --release`; the tests run in order and share one browser.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import zlib from 'node:zlib';
+import { chromium } from 'playwright-core';
+import { startStack } from './stack.mjs';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const artifacts = path.join(root, 'artifacts');
+// Short, so the access token expires while the browser is signed in.
+const ACCESS_TOKEN_TTL = 8;
+const WASM_GZIP_LIMIT = 250 * 1000;
+
+let stack;
+let browser;
+let context;
+let page;
+let signedInAt;
+/** Every /bff and /api exchange the page made: { method, path, status }. */
+const exchanges = [];
+const pageErrors = [];
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+before(async () => {
+  stack = await startStack({ accessTokenTtl: ACCESS_TOKEN_TTL });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  context = await browser.newContext({ viewport: { width: 1100, height: 860 }, deviceScaleFactor: 1 });
+  // Nothing leaves the machine (the provider's pages link web fonts).
+  await context.route('**/*', (route) =>
+    LOOPBACK.has(new URL(route.request().url()).hostname) ? route.continue() : route.abort(),
+  );
+  page = await context.newPage();
+  page.on('response', (response) => {
+    const url = new URL(response.url());
+    if (url.origin === new URL(stack.spaUrl).origin && /^\/(bff|api)\//.test(url.pathname)) {
+      exchanges.push({ method: response.request().method(), path: url.pathname, status: response.status() });
+    }
+  });
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+});
+
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+  if (pageErrors.length) console.log(`browser console errors:\n${pageErrors.join('\n')}`);
+});
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, async () => {
+    await browser?.close().catch(() => {});
+    await stack?.stop().catch(() => {});
+    process.exit(130);
+  });
+}
+
+const spaOrigin = () => new URL(stack.spaUrl).origin;
+
+/** Goes through the provider's login and consent forms (whichever it shows)
+ * until the browser is back in the app, signed in. */
+async function completeProviderForms(user) {
+  for (let step = 0; step < 8; step += 1) {
+    await page.waitForLoadState('domcontentloaded');
+    if (new URL(page.url()).origin === spaOrigin()) break;
+    const login = page.locator('input[name="login"]');
+    if (await login.count()) {
+      await login.fill(user);
+      await page.locator('input[name="password"]').fill('any password');
+    }
+    const before = page.url();
+    await Promise.all([
+      page.waitForURL((url) => url.href !== before, { timeout: 20_000 }),
+      page.locator('button[type="submit"]').first().click(),
+    ]);
+  }
+  await page.locator('#user-name').waitFor({ timeout: 30_000 });
+}
+
+async function storageAndCookies() {
+  return page.evaluate(() => ({
+    local: Object.keys(localStorage),
+    session: Object.keys(sessionStorage),
+    cookie: document.cookie,
+    href: location.href,
+    html: document.documentElement.outerHTML,
+  }));
+}
+
+test('release wasm is at most 250 KB gzipped', () => {
+  const dist = path.join(root, 'dist');
+  const wasm = fs.readdirSync(dist).filter((f) => f.endsWith('.wasm'));
+  assert.equal(wasm.length, 1, `one .wasm in dist/, found ${wasm}`);
+  const bytes = fs.readFileSync(path.join(dist, wasm[0]));
+  const gzipped = zlib.gzipSync(bytes, { level: 9 }).length;
+  console.log(`release wasm: ${bytes.length} bytes, ${gzipped} bytes gzipped`);
+  assert.ok(gzipped <= WASM_GZIP_LIMIT, `${gzipped} bytes gzipped is over ${WASM_GZIP_LIMIT}`);
+});
+
+test('signed-out visitor sees the sign-in page', async () => {
+  await page.goto(stack.spaUrl);
+  await page.locator('#sign-in').waitFor();
+  assert.match(await page.locator('h1').innerText(), /Sign in/);
+});
+
+test("signs in through the provider's login and consent forms", async () => {
+  await page.locator('#sign-in').click();
+  await page.waitForURL((url) => url.origin !== spaOrigin());
+  await completeProviderForms('alice');
+  signedInAt = Date.now();
+  assert.equal(await page.locator('#user-name').innerText(), 'alice');
+  const url = new URL(page.url());
+  assert.equal(url.pathname, '/');
+  assert.equal(url.search, '', 'code and state are removed from the address bar');
+});
+
+test('the claims and the session expiry appear', async () => {
+  await page.locator('#claims table').waitFor();
+  const claims = await page.locator('#claims').innerText();
+  assert.match(claims, /sub\s+alice/);
+  assert.match(claims, /email\s+alice@example\.com/);
+  await page.locator('#session-expiry').waitFor();
+  fs.mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: path.join(artifacts, 'screenshot-signed-in.png'), fullPage: true });
+  if (process.env.UPDATE_DOCS_SCREENSHOT === '1') {
+    fs.copyFileSync(path.join(artifacts, 'screenshot-signed-in.png'), path.join(root, 'docs', 'screenshot-signed-in.png'));
+  }
+});
+
+test("the provider's userinfo appears", async () => {
+  await page.locator('nav a', { hasText: 'Userinfo' }).click();
+  await page.locator('#userinfo table').waitFor();
+  assert.match(await page.locator('#userinfo').innerText(), /email\s+alice@example\.com/);
+});
+
+test('the example API answers through the proxy', async () => {
+  await page.locator('nav a', { hasText: 'API' }).click();
+  assert.equal(new URL(page.url()).pathname, '/api');
+  await page.locator('#api-body').waitFor();
+  const answer = JSON.parse(await page.locator('#api-body').innerText());
+  assert.equal(answer.sub, 'alice');
+  assert.equal(answer.path, '/hello');
+  assert.equal(answer.cookieHeader, false, 'the API never receives the browser cookies');
+  assert.equal(answer.tokenType, 'token-introspection+jwt', 'a phantom token: the upstream never sees the opaque one');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: path.join(artifacts, 'screenshot-api-phone.png'), fullPage: true });
+  await page.setViewportSize({ width: 1100, height: 860 });
+});
+
+test('the page is cross-origin isolated', async () => {
+  assert.equal(await page.evaluate(() => self.crossOriginIsolated), true);
+});
+
+test('no token in web storage, document.cookie, the URL or the page', async () => {
+  const seen = await storageAndCookies();
+  assert.deepEqual(seen.local, []);
+  assert.deepEqual(seen.session, []);
+  assert.equal(seen.cookie, '', 'every cookie the page has is HttpOnly');
+  assert.doesNotMatch(seen.href, /[?&#](code|state|access_token|id_token)=/);
+  assert.doesNotMatch(seen.html, /eyJ[\w-]{8,}\.[\w-]{8,}\./, 'no JWT in the DOM');
+  const cookies = await context.cookies(spaOrigin());
+  assert.ok(cookies.length > 0, 'the BFF set its cookies');
+  for (const c of cookies) {
+    assert.equal(c.httpOnly, true, `${c.name} is HttpOnly`);
+    assert.equal(c.sameSite, 'Strict', `${c.name} is SameSite=Strict`);
+  }
+});
+
+test('the API call still succeeds after the access token expires (refresh)', async () => {
+  const wait = signedInAt + (ACCESS_TOKEN_TTL + 2) * 1000 - Date.now();
+  if (wait > 0) await page.waitForTimeout(wait);
+  exchanges.length = 0;
+  const answered = page.waitForResponse(
+    (r) => new URL(r.url()).pathname === '/api/example/hello' && r.status() === 200,
+    { timeout: 30_000 },
+  );
+  await page.locator('#call-api').click();
+  await answered;
+  await page.locator('#api-body').waitFor();
+  assert.equal(JSON.parse(await page.locator('#api-body').innerText()).sub, 'alice');
+  const seen = exchanges.map((e) => `${e.method} ${e.path} ${e.status}`);
+  assert.deepEqual(
+    seen.filter((e) => /hello|refresh/.test(e)),
+    ['GET /api/example/hello 401', 'POST /bff/refresh 204', 'GET /api/example/hello 200'],
+    `exchanges: ${seen.join(', ')}`,
+  );
+});
+
+test('sign-out clears the session and the app shows signed-out', async () => {
+  await page.locator('#sign-out').click();
+  await page.waitForURL((url) => url.origin !== spaOrigin());
+  // The provider asks to confirm the end of its own session.
+  for (let step = 0; step < 3 && new URL(page.url()).origin !== spaOrigin(); step += 1) {
+    await page.waitForLoadState('domcontentloaded');
+    const before = page.url();
+    await Promise.all([
+      page.waitForURL((url) => url.href !== before, { timeout: 20_000 }),
+      page.locator('button[type="submit"]').first().click(),
+    ]);
+  }
+  await page.waitForURL((url) => url.origin === spaOrigin(), { timeout: 20_000 });
+  await page.locator('#sign-in').waitFor();
+  const session = await page.evaluate(async () => {
+    const r = await fetch('/bff/session', { credentials: 'include', headers: { 'x-csrf': '1' } });
+    return r.json();
+  });
+  assert.equal(session.isLoggedIn, false);
+  const left = (await context.cookies(spaOrigin())).map((c) => c.name);
+  assert.deepEqual(left, [], `cookies left after sign-out: ${left}`);
+});
+
+test('a deep link survives the login round trip', async () => {
+  const deepLink = '/api?view=deep#answer';
+  await page.goto(new URL(deepLink, stack.spaUrl).href);
+  await page.locator('#sign-in').waitFor();
+  assert.match(await page.locator('.hero').innerText(), /return to \/api\?view=deep#answer/);
+  await page.locator('#sign-in').click();
+  await page.waitForURL((url) => url.origin !== spaOrigin());
+  await completeProviderForms('bob');
+  const url = new URL(page.url());
+  assert.equal(url.pathname + url.search + url.hash, deepLink);
+  await page.locator('#api-body').waitFor();
+  assert.equal(JSON.parse(await page.locator('#api-body').innerText()).sub, 'bob');
+});
