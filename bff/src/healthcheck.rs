@@ -16,6 +16,14 @@ pub enum HealthcheckError {
     Unhealthy(String),
 }
 
+/// The local health URL for a `listen` address (`TH_LISTEN`), port 8080 without one.
+pub fn default_url(listen: Option<&str>) -> String {
+    let port = listen
+        .and_then(|l| l.parse::<std::net::SocketAddr>().ok())
+        .map_or(8080, |a| a.port());
+    format!("http://127.0.0.1:{port}/healthz")
+}
+
 /// Probes `url` (e.g. `http://127.0.0.1:8080/healthz`).
 pub fn probe(url: &str) -> Result<(), HealthcheckError> {
     let parsed = url::Url::parse(url).map_err(|_| HealthcheckError::BadUrl)?;
@@ -51,5 +59,35 @@ pub fn probe(url: &str) -> Result<(), HealthcheckError> {
         Ok(())
     } else {
         Err(HealthcheckError::Unhealthy(status_line))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_url_follows_the_listen_port() {
+        assert_eq!(
+            default_url(Some("0.0.0.0:9090")),
+            "http://127.0.0.1:9090/healthz"
+        );
+        assert_eq!(default_url(None), "http://127.0.0.1:8080/healthz");
+        assert_eq!(
+            default_url(Some("nonsense")),
+            "http://127.0.0.1:8080/healthz"
+        );
+    }
+
+    #[test]
+    fn a_closed_port_is_unhealthy() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        assert!(probe(&format!("http://127.0.0.1:{port}/healthz")).is_err());
+        assert!(matches!(
+            probe("https://127.0.0.1/healthz"),
+            Err(HealthcheckError::BadUrl)
+        ));
     }
 }

@@ -27,8 +27,9 @@ enum Command {
     CheckConfig,
     /// Probe a running server's health endpoint; exit 0 when healthy.
     Healthcheck {
-        #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
-        url: String,
+        /// Default: /healthz on 127.0.0.1 at the port of TH_LISTEN, else 8080.
+        #[arg(long)]
+        url: Option<String>,
     },
     /// Print a fresh random cookie key (base64 of 32 bytes) for cookies.keys.
     GenerateKey,
@@ -37,7 +38,9 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Run) {
-        Command::Healthcheck { url } => match healthcheck::probe(&url) {
+        Command::Healthcheck { url } => match healthcheck::probe(&url.unwrap_or_else(|| {
+            healthcheck::default_url(std::env::var("TH_LISTEN").ok().as_deref())
+        })) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("unhealthy: {e}");
