@@ -249,3 +249,24 @@ test('a deep link survives the login round trip', async () => {
   await page.locator('#api-body').waitFor();
   assert.equal(JSON.parse(await page.locator('#api-body').innerText()).sub, 'bob');
 });
+
+test('a sign-in cancelled at the provider shows a readable message and a way back in', async () => {
+  const fresh = await browser.newContext();
+  await fresh.route('**/*', (route) =>
+    LOOPBACK.has(new URL(route.request().url()).hostname) ? route.continue() : route.abort(),
+  );
+  try {
+    const tab = await fresh.newPage();
+    await tab.goto(stack.spaUrl);
+    await tab.locator('#sign-in').click();
+    await tab.waitForURL((url) => url.origin !== spaOrigin());
+    await tab.locator('a', { hasText: 'Cancel' }).click();
+    await tab.waitForURL((url) => url.origin === spaOrigin());
+    await tab.locator('.notice').waitFor();
+    assert.match(await tab.locator('.notice').innerText(), /Sign-in did not complete\. .*access_denied/);
+    await tab.locator('#sign-in').waitFor();
+    assert.equal(new URL(tab.url()).search, '', 'error and state are removed from the address bar');
+  } finally {
+    await fresh.close();
+  }
+});

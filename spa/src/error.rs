@@ -29,7 +29,14 @@ impl fmt::Display for ApiError {
             Self::Status {
                 status,
                 body: Some(body),
-            } => write!(f, "{} (HTTP {status})", body.message.trim_end_matches('.')),
+            } => {
+                let message = body.message.trim().trim_end_matches('.');
+                let mut chars = message.chars();
+                if let Some(first) = chars.next() {
+                    write!(f, "{}{}", first.to_uppercase(), chars.as_str())?;
+                }
+                write!(f, " (HTTP {status}).")
+            }
             Self::Status { status, body: None } => match status {
                 502..=504 => write!(
                     f,
@@ -60,7 +67,22 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "The identity provider did not answer (HTTP 502)"
+            "The identity provider did not answer (HTTP 502)."
+        );
+    }
+
+    #[test]
+    fn bff_error_message_starts_with_a_capital() {
+        let e = ApiError::Status {
+            status: 400,
+            body: Some(ErrorBody {
+                code: "login_failed".into(),
+                message: "the provider answered access_denied".into(),
+            }),
+        };
+        assert_eq!(
+            e.to_string(),
+            "The provider answered access_denied (HTTP 400)."
         );
     }
 
