@@ -48,7 +48,8 @@ pub fn Overview() -> impl IntoView {
                                 .to_locale_time_string("default");
                             view! {
                                 <p id="session-expiry">
-                                    "The access token expires "
+                                    "The access token "
+                                    {move || if at > now.get() { "expires " } else { "expired " }}
                                     <strong>{move || time::relative(at, now.get())}</strong>
                                     " (" {String::from(local)} "). "
                                     <span class="muted">
