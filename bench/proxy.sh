@@ -42,7 +42,7 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 echo "==> building the proxy (release)"
 cargo build --release --locked -p th-proxy --bin proxy --example session_cookie
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-PROXY_BIN="$TARGET_DIR/release/proxy"
+PROXY_BIN=${PROXY_BIN:-"$TARGET_DIR/release/proxy"}  # a symbolized build for PROFILE=1
 COOKIE_BIN="$TARGET_DIR/release/examples/session_cookie"
 
 WORK=$(mktemp -d /tmp/th-bench.XXXXXX)
@@ -126,8 +126,8 @@ prefix = "/api/example"
 upstream = "http://127.0.0.1:$UP_PORT"
 CONF
 
-"$NGINX" -c "$WORK/upstream.conf" -p "$WORK" & PIDS+=($!)
-"$NGINX" -c "$WORK/nginx.conf" -p "$WORK" & PIDS+=($!)
+"$NGINX" -c "$WORK/upstream.conf" -p "$WORK" & UP_PID=$!; PIDS+=($UP_PID)
+"$NGINX" -c "$WORK/nginx.conf" -p "$WORK" & NGINX_PID=$!; PIDS+=($NGINX_PID)
 RUST_LOG=warn "$PROXY_BIN" --config "$WORK/proxy.toml" & OURS_PID=$!; PIDS+=($OURS_PID)
 COOKIE=$("$COOKIE_BIN" "$WORK/proxy.toml" "bench-opaque-access-token-0123456789abcdef")
 
@@ -140,6 +140,19 @@ wait_port() {
 }
 wait_port "$UP_PORT"; wait_port "$NGINX_PORT"; wait_port "$OURS_PORT"
 
+# CPU time (clock ticks, user + system) of a process and its children's threads.
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$@" $(pgrep -P "$1" || true); do
+    for stat in /proc/"$pid"/task/*/stat; do
+      total=$((total + $(awk '{print $14 + $15}' "$stat" 2>/dev/null || echo 0)))
+    done
+  done
+  echo "$total"
+}
+declare -A SERVER_PID=([direct]=$UP_PID [nginx]=$NGINX_PID [ours]=$OURS_PID)
+TICKS=$(getconf CLK_TCK)
+
 declare -A URL=(
   [direct]="http://127.0.0.1:$UP_PORT/things"
   [nginx]="http://127.0.0.1:$NGINX_PORT/api/example/things"
@@ -147,7 +160,7 @@ declare -A URL=(
 )
 # Every target gets the same request; direct and nginx ignore the extras.
 load() { # target seconds output
-  oha --no-tui --output-format json -z "${2}s" -c "$CONNECTIONS" \
+  oha --no-tui --output-format json -w -z "${2}s" -c "$CONNECTIONS" \
     -H "x-csrf: 1" -H "cookie: $COOKIE" -H "accept: application/json" \
     "${URL[$1]}" >"$3"
 }
@@ -161,7 +174,10 @@ done
 echo "==> $ROUNDS rounds x (direct, nginx, ours), ${DURATION}s each, $CONNECTIONS connections"
 for round in $(seq "$ROUNDS"); do
   for target in direct nginx ours; do
+    before=$(cpu_ticks "${SERVER_PID[$target]}")
     load "$target" "$DURATION" "$WORK/$target-$round.json"
+    after=$(cpu_ticks "${SERVER_PID[$target]}")
+    echo "$(( (after - before) * 1000000 / TICKS ))" >"$WORK/$target-$round.cpu_us"
     printf '  round %s %-6s %s req/s\n' "$round" "$target" \
       "$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["summary"]["requestsPerSec"]))' "$WORK/$target-$round.json")"
   done
@@ -171,11 +187,12 @@ PEAK_RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$OURS_PID/status")
 
 if [[ ${PROFILE:-0} == 1 ]] && command -v perf >/dev/null; then
   echo "==> perf: our proxy under load for ${DURATION}s"
-  perf record -F 999 -g -p "$OURS_PID" -o "$WORK/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+  perf record -F 999 -p "$OURS_PID" -o "$WORK/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
   perf_pid=$!
   load ours "$DURATION" /dev/null
   wait "$perf_pid" || true
-  perf report -i "$WORK/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null \
+  perf report -i "$WORK/perf.data" --sort dso --stdio 2>/dev/null | grep -v "^#" | grep -v "^$" | head -8
+  perf report -i "$WORK/perf.data" --sort dso,symbol --stdio 2>/dev/null \
     | grep -v '^#' | grep -v '^$' | head -40
 fi
 
@@ -193,12 +210,16 @@ for target in ("direct", "nginx", "ours"):
     ok = sum(r["statusCodeDistribution"].get("200", 0) for r in rs)
     bad = sum(v for r in rs for k, v in r["statusCodeDistribution"].items() if k != "200")
     errors = sum(sum(r.get("errorDistribution", {}).values()) for r in rs)
-    rows[target] = (rps, p50, p99, ok, bad, errors)
+    cpu_us = statistics.median(
+        int(open(f"{work}/{target}-{r}.cpu_us").read()) / json.load(open(f"{work}/{target}-{r}.json"))["summary"]["requestsPerSec"] / float(duration)
+        for r in range(1, rounds + 1))
+    rows[target] = (rps, p50, p99, ok, bad, errors, cpu_us)
 print()
 print(f"median of {rounds} rounds, {duration}s each, {conns} connections")
-print(f"{'target':<8} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'200s':>10} {'non-200':>8} {'errors':>7}")
-for t, (rps, p50, p99, ok, bad, err) in rows.items():
-    print(f"{t:<8} {rps:>10.0f} {p50:>9.3f} {p99:>9.3f} {ok:>10} {bad:>8} {err:>7}")
+print(f"{'target':<8} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'200s':>10} {'non-200':>8} {'errors':>7} {'server CPU us/req':>18}")
+for t, (rps, p50, p99, ok, bad, err, cpu) in rows.items():
+    print(f"{t:<8} {rps:>10.0f} {p50:>9.3f} {p99:>9.3f} {ok:>10} {bad:>8} {err:>7} {cpu:>18.1f}")
+print("(server CPU: the upstream for direct; the proxy alone, without the upstream, for nginx and ours)")
 d, n, o = rows["direct"], rows["nginx"], rows["ours"]
 print()
 print(f"throughput ours/nginx  {o[0] / n[0]:.2f}x")

@@ -94,8 +94,28 @@ pub(crate) async fn forward(
         .get(reqwest::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let body = response
-        .bytes_stream()
+    let mut body = response.bytes_stream();
+    // A small body usually arrives with its headers: answer it in one piece
+    // (one write to the browser instead of headers, then body). Only the
+    // first chunk is awaited; anything longer streams.
+    let mut first = None;
+    if let Some(n) = length
+        && n > 0
+        && req.method() != actix_web::http::Method::HEAD
+    {
+        match body.next().await {
+            Some(Ok(chunk)) if chunk.len() as u64 == n => return Ok(builder.body(chunk)),
+            Some(Ok(chunk)) => first = Some(chunk),
+            Some(Err(e)) => {
+                let e = e.without_url();
+                tracing::warn!(route = %route.prefix, error = %e, "the upstream's body failed");
+                return Err(ForwardError::UpstreamUnavailable(e));
+            }
+            None => {}
+        }
+    }
+    let body = futures_util::stream::iter(first.map(Ok))
+        .chain(body)
         .map(|chunk| chunk.map_err(|e| std::io::Error::other(e.without_url())));
     Ok(match length {
         Some(n) => builder.body(SizedStream::new(n, body)),

@@ -178,3 +178,23 @@ async fn large_request_body_arrives_intact() {
         format!("{} {}", body.len(), hex(&Sha256::digest(&body)))
     );
 }
+
+#[tokio::test]
+async fn large_response_with_a_content_length_arrives_intact_with_it() {
+    let upstream = spawn_stub(|c| {
+        c.default_service(web::to(|| async {
+            let body: Vec<u8> = (0..CHUNKS).flat_map(|i| pattern(i).to_vec()).collect();
+            HttpResponse::Ok().body(body)
+        }));
+    });
+    let proxy = spawn_proxy(one_route("/api/big", &upstream)).await;
+    let mut expected = Sha256::new();
+    (0..CHUNKS).for_each(|i| expected.update(pattern(i)));
+
+    let response = proxy.get("/api/big/file", "opaque-token").await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.content_length(), Some((CHUNK * CHUNKS) as u64));
+    let body = response.bytes().await.unwrap();
+    assert_eq!(hex(&Sha256::digest(&body)), hex(&expected.finalize()));
+}
