@@ -13,7 +13,7 @@ root=$PWD
 state=$root/target/dev
 mkdir -p "$state"
 
-scripts/setup.sh
+scripts/setup.sh --dev
 export PATH="$root/dev/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 # Fails early and clearly if a port is taken (an earlier run still going?).
