@@ -192,8 +192,9 @@ if [[ ${PROFILE:-0} == 1 ]] && command -v perf >/dev/null; then
   load ours "$DURATION" /dev/null
   wait "$perf_pid" || true
   perf report -i "$WORK/perf.data" --sort dso --stdio 2>/dev/null | grep -v "^#" | grep -v "^$" | head -8
-  perf report -i "$WORK/perf.data" --sort dso,symbol --stdio 2>/dev/null \
-    | grep -v '^#' | grep -v '^$' | head -40
+  perf report -i "$WORK/perf.data" --sort dso,symbol --stdio 2>/dev/null | grep -v "^#" | grep -v "^$" >"$WORK/perf.txt" || true
+  head -40 "$WORK/perf.txt"
+  if [[ -n ${PROFILE_OUT:-} ]]; then cp "$WORK/perf.txt" "$PROFILE_OUT"; fi
 fi
 
 python3 - "$WORK" "$ROUNDS" "$PEAK_RSS_KB" "$CONNECTIONS" "$DURATION" <<'PY'
