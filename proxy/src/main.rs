@@ -4,6 +4,11 @@ use clap::Parser;
 use std::path::PathBuf;
 use th_proxy::server::{Settings, run};
 
+// glibc's malloc was 12 % of the proxy's CPU under load (docs/benchmarks.md).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Forwards browser API calls to upstreams, turning the encrypted access-token
 /// cookie into `Authorization: Bearer`.
 #[derive(Parser)]
