@@ -109,3 +109,36 @@ async fn a_path_outside_every_route_is_404() {
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[tokio::test]
+async fn head_request_gets_the_upstreams_headers_without_a_body() {
+    let upstream = spawn_stub(|c| {
+        c.default_service(actix_web::web::to(|| async {
+            actix_web::HttpResponse::Ok()
+                .content_type("application/json")
+                .body(r#"{"some":"json body"}"#)
+        }));
+    });
+    let proxy = spawn_proxy(one_route("/api/x", &upstream)).await;
+    for _ in 0..2 {
+        // Twice: the connection must still be usable after a HEAD.
+        let response = proxy
+            .request(reqwest::Method::HEAD, "/api/x/a")
+            .header("cookie", proxy.session_cookie("opaque-token"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        assert_eq!(response.bytes().await.unwrap().len(), 0);
+    }
+    assert_eq!(
+        proxy
+            .get("/api/x/a", "opaque-token")
+            .await
+            .text()
+            .await
+            .unwrap(),
+        r#"{"some":"json body"}"#
+    );
+}
