@@ -35,6 +35,7 @@ fi
 if ! need nginx; then
   echo "==> installing nginx (apt)"
   sudo_cmd=""; [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq || true
   $sudo_cmd apt-get install -y nginx-light || $sudo_cmd apt-get install -y nginx
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
