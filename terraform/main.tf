@@ -103,6 +103,8 @@ module "bff" {
       TH_OIDC__CLIENT_ID                = var.oidc_client_id
       TH_OIDC__REDIRECT_URI             = "https://${local.spa_hosts[local.primary_client]}/"
       TH_OIDC__POST_LOGOUT_REDIRECT_URI = "https://${local.spa_hosts[local.primary_client]}/"
+      # Every other app host: a login started there comes back there.
+      TH_OIDC__EXTRA_REDIRECT_URIS = jsonencode([for k, h in local.spa_hosts : "https://${h}/" if k != local.primary_client])
       TH_CORS__ALLOWED_ORIGINS          = jsonencode([for h in values(local.spa_hosts) : "https://${h}"])
     },
     var.bff_extra_environment,

@@ -51,6 +51,11 @@ pub struct OidcSettings {
     pub client_secret: Secret,
     /// The SPA's own URL, registered at the provider.
     pub redirect_uri: String,
+    /// More SPA URLs (one per app host, e.g. each `wasm_clients` subdomain),
+    /// also registered at the provider. A login started from one of their
+    /// origins comes back to it; logout returns there too.
+    #[serde(default)]
+    pub extra_redirect_uris: Vec<String>,
     /// Where the provider sends the browser after logout.
     #[serde(default)]
     pub post_logout_redirect_uri: Option<String>,
@@ -155,6 +160,8 @@ pub enum ConfigError {
     Issuer(String),
     #[error("oidc.redirect_uri: {0:?} is not an http(s) URL")]
     RedirectUri(String),
+    #[error("oidc.extra_redirect_uris: {0:?} is not an http(s) URL")]
+    ExtraRedirectUri(String),
     #[error("oidc.post_logout_redirect_uri: {0:?} is not an http(s) URL")]
     PostLogoutRedirectUri(String),
     #[error("oidc.client_id must not be empty")]
@@ -203,7 +210,8 @@ pub struct OidcConfig {
     pub issuer: String,
     pub client_id: String,
     pub client_secret: Secret,
-    pub redirect_uri: Url,
+    /// The primary redirect URI first, then the extra ones.
+    pub redirect_uris: Vec<Url>,
     pub post_logout_redirect_uri: Option<Url>,
     pub scopes: Vec<String>,
     pub extra_authorize_params: BTreeMap<String, String>,
@@ -242,8 +250,14 @@ impl Settings {
         // Issuers compare as exact strings (OpenID Connect Discovery §4.3).
         http_url(&oidc.issuer).ok_or_else(|| ConfigError::Issuer(oidc.issuer.clone()))?;
         let issuer = oidc.issuer.clone();
-        let redirect_uri = http_url(&oidc.redirect_uri)
-            .ok_or_else(|| ConfigError::RedirectUri(oidc.redirect_uri.clone()))?;
+        let mut redirect_uris = vec![
+            http_url(&oidc.redirect_uri)
+                .ok_or_else(|| ConfigError::RedirectUri(oidc.redirect_uri.clone()))?,
+        ];
+        for raw in &oidc.extra_redirect_uris {
+            redirect_uris
+                .push(http_url(raw).ok_or_else(|| ConfigError::ExtraRedirectUri(raw.clone()))?);
+        }
         let post_logout_redirect_uri = oidc
             .post_logout_redirect_uri
             .as_deref()
@@ -269,16 +283,19 @@ impl Settings {
             .iter()
             .map(|o| Origin::parse(o))
             .collect::<Result<Vec<_>, _>>()?;
-        let spa_origin = redirect_uri.origin().ascii_serialization();
-        if !allowed_origins.iter().any(|o| o.as_str() == spa_origin) {
-            return Err(ConfigError::SpaOriginNotAllowed(spa_origin));
+        let mut redirects_loopback = true;
+        for redirect in &redirect_uris {
+            let spa_origin = redirect.origin().ascii_serialization();
+            if !allowed_origins.iter().any(|o| o.as_str() == spa_origin) {
+                return Err(ConfigError::SpaOriginNotAllowed(spa_origin));
+            }
+            redirects_loopback &= Origin::parse(&spa_origin).is_ok_and(|o| o.is_loopback());
         }
         let vault = self.cookies.vault()?;
-        if !self.cookies.secure {
-            let redirect_loopback = Origin::parse(&spa_origin).is_ok_and(|o| o.is_loopback());
-            if !redirect_loopback || !allowed_origins.iter().all(Origin::is_loopback) {
-                return Err(ConfigError::InsecureNotLoopback);
-            }
+        if !self.cookies.secure
+            && (!redirects_loopback || !allowed_origins.iter().all(Origin::is_loopback))
+        {
+            return Err(ConfigError::InsecureNotLoopback);
         }
         if self.session.lifetime_secs == 0 || self.session.login_lifetime_secs == 0 {
             return Err(ConfigError::Lifetime);
@@ -291,7 +308,7 @@ impl Settings {
                 issuer,
                 client_id: oidc.client_id.clone(),
                 client_secret: oidc.client_secret.clone(),
-                redirect_uri,
+                redirect_uris,
                 post_logout_redirect_uri,
                 scopes: oidc.scopes.clone(),
                 extra_authorize_params: oidc.extra_authorize_params.clone(),
@@ -395,6 +412,46 @@ mod tests {
         let example = include_str!("../bff.example.toml");
         let settings = Settings::from_toml(example).expect("bff.example.toml parses");
         assert_eq!(settings.oidc.client_id, "token-handler");
+    }
+
+    #[test]
+    fn every_redirect_uri_origin_must_be_allowed() {
+        let extra = r#"extra_redirect_uris = ["https://admin.example.com/"]"#;
+        let err = validate(&toml(extra, "", r#""https://app.example.com""#))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("https://admin.example.com"), "{err}");
+        let both = r#""https://app.example.com", "https://admin.example.com""#;
+        let config = validate(&toml(extra, "", both)).unwrap();
+        assert_eq!(config.oidc.redirect_uris.len(), 2);
+    }
+
+    #[test]
+    // The closure's error type is figment's, not ours.
+    #[allow(clippy::result_large_err)]
+    fn lists_come_from_the_environment_as_json_arrays() {
+        figment::Jail::expect_with(|jail| {
+            let file = toml("", "", r#""https://app.example.com""#);
+            jail.create_file("bff.toml", &file)?;
+            jail.set_env(
+                "TH_CORS__ALLOWED_ORIGINS",
+                r#"["https://app.example.com","https://admin.example.com"]"#,
+            );
+            jail.set_env(
+                "TH_OIDC__EXTRA_REDIRECT_URIS",
+                r#"["https://admin.example.com/"]"#,
+            );
+            let config = Settings::load(Some(Path::new("bff.toml")))
+                .map_err(|e| e.to_string())?
+                .validate()
+                .map_err(|e| e.to_string())?;
+            assert_eq!(config.allowed_origins.len(), 2);
+            assert_eq!(
+                config.oidc.redirect_uris[1].as_str(),
+                "https://admin.example.com/"
+            );
+            Ok(())
+        });
     }
 
     #[test]

@@ -11,6 +11,7 @@ use openidconnect::{
     RedirectUrl, RefreshToken, Scope, TokenResponse,
 };
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::sync::Arc;
 use th_cookies::Secret;
 use tokio::sync::RwLock;
@@ -95,8 +96,7 @@ impl Oidc {
             return Ok(d.clone());
         }
         let provider = Provider::discover(&self.config.issuer, &self.http).await?;
-        let redirect = RedirectUrl::new(self.config.redirect_uri.to_string())
-            .map_err(|_| OidcError::Unavailable("the redirect URI is invalid".into()))?;
+        let redirect = RedirectUrl::from_url(self.config.redirect_uris[0].clone());
         let client = CoreClient::from_provider_metadata(
             provider.metadata.clone(),
             ClientId::new(self.config.client_id.clone()),
@@ -131,14 +131,37 @@ impl Oidc {
         &self.config.issuer
     }
 
-    /// The registered redirect URI (the SPA's URL).
-    pub fn redirect_uri(&self) -> &Url {
-        &self.config.redirect_uri
+    /// The registered redirect URIs (the SPA's URLs), the primary first.
+    pub fn redirect_uris(&self) -> &[Url] {
+        &self.config.redirect_uris
+    }
+
+    /// The redirect URI for a login started from `origin`: the one on that
+    /// origin, else the primary.
+    pub fn redirect_uri_for(&self, origin: Option<&str>) -> &Url {
+        let uris = &self.config.redirect_uris;
+        origin
+            .and_then(|o| uris.iter().find(|u| u.origin().ascii_serialization() == o))
+            .unwrap_or(&uris[0])
+    }
+
+    /// Where the provider sends the browser after a logout from `origin`:
+    /// that app's own URL when it is an extra redirect URI's origin, else
+    /// `post_logout_redirect_uri`.
+    pub fn post_logout_uri_for(&self, origin: Option<&str>) -> Option<&Url> {
+        let uris = &self.config.redirect_uris;
+        origin
+            .and_then(|o| {
+                uris[1..]
+                    .iter()
+                    .find(|u| u.origin().ascii_serialization() == o)
+            })
+            .or(self.config.post_logout_redirect_uri.as_ref())
     }
 
     /// Builds the authorization request: PKCE S256, a random `state` and
     /// `nonce`, pushed first (PAR) when configured and advertised.
-    pub async fn start_login(&self) -> Result<LoginRequest, OidcError> {
+    pub async fn start_login(&self, redirect: &Url) -> Result<LoginRequest, OidcError> {
         let d = self.discovered().await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = d
@@ -148,6 +171,7 @@ impl Oidc {
                 CsrfToken::new_random,
                 Nonce::new_random,
             )
+            .set_redirect_uri(Cow::Owned(RedirectUrl::from_url(redirect.clone())))
             .set_pkce_challenge(challenge);
         for scope in self.config.scopes.iter().filter(|s| *s != "openid") {
             request = request.add_scope(Scope::new(scope.clone()));
@@ -217,6 +241,7 @@ impl Oidc {
         code: &str,
         pkce_verifier: &Secret,
         nonce: &Secret,
+        redirect: &Url,
     ) -> Result<TokenSet, OidcError> {
         let d = self.discovered().await?;
         let response = d
@@ -224,6 +249,7 @@ impl Oidc {
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|_| OidcError::Unsupported("token endpoint"))?
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.expose().to_owned()))
+            .set_redirect_uri(Cow::Owned(RedirectUrl::from_url(redirect.clone())))
             .request_async(&self.http)
             .await
             .map_err(OidcError::from_token_error)?;
@@ -348,7 +374,11 @@ impl Oidc {
     }
 
     /// The provider's end-session URL for RP-initiated logout, if it has one.
-    pub async fn logout_url(&self, id_token: Option<&Secret>) -> Result<Option<String>, OidcError> {
+    pub async fn logout_url(
+        &self,
+        id_token: Option<&Secret>,
+        post_logout: Option<&Url>,
+    ) -> Result<Option<String>, OidcError> {
         let d = self.discovered().await?;
         let Some(endpoint) = &d.provider.extra().end_session_endpoint else {
             return Ok(None);
@@ -362,7 +392,7 @@ impl Oidc {
             if let Some(hint) = id_token {
                 query.append_pair("id_token_hint", hint.expose());
             }
-            if let Some(after) = &self.config.post_logout_redirect_uri {
+            if let Some(after) = post_logout {
                 query.append_pair("post_logout_redirect_uri", after.as_str());
             }
         }

@@ -27,6 +27,8 @@ struct LoginState {
     nonce: Secret,
     verifier: Secret,
     return_to: Option<String>,
+    /// The redirect URI sent with this login; the code exchange repeats it.
+    redirect_uri: String,
     created_at: i64,
 }
 
@@ -42,12 +44,14 @@ pub async fn start(
         .map(|raw| ReturnTo::parse(&raw))
         .transpose()
         .map_err(|e| BffError::BadRequest(e.to_string()))?;
-    let login = state.oidc.start_login().await?;
+    let redirect = state.oidc.redirect_uri_for(request_origin(&req)).clone();
+    let login = state.oidc.start_login(&redirect).await?;
     let saved = LoginState {
         state: login.state,
         nonce: login.nonce,
         verifier: login.pkce_verifier,
         return_to: return_to.map(|r| r.as_str().to_owned()),
+        redirect_uri: redirect.to_string(),
         created_at: clock::now(),
     };
     let cookies = state.vault.write_json(
@@ -75,9 +79,14 @@ pub async fn end(
             return BffError::BadRequest("pageUrl must be an absolute URL".into()).error_response();
         }
     };
-    let params = match callback_params(&page, state.oidc.redirect_uri()) {
-        Ok(Some(params)) => params,
-        Ok(None) => {
+    let callback = state.oidc.redirect_uris().iter().find_map(|redirect| {
+        callback_params(&page, redirect)
+            .transpose()
+            .map(|p| (p, redirect))
+    });
+    let (params, redirect) = match callback {
+        Some((Ok(params), redirect)) => (params, redirect.clone()),
+        None => {
             let logged_in = state.store.id_token(&req, clock::now()).await.is_some();
             return with_cookies(&mut HttpResponse::Ok(), &[]).json(LoginEndResponse {
                 handled: false,
@@ -85,11 +94,11 @@ pub async fn end(
                 return_to: None,
             });
         }
-        Err(e) => return e.error_response(),
+        Some((Err(e), _)) => return e.error_response(),
     };
     // The login cookie is single-use: it goes, whatever happens next.
     let clear_login = state.vault.clear(&request_cookies(&req), CookieKind::Login);
-    match complete(&req, &state, &params).await {
+    match complete(&req, &state, &params, &redirect).await {
         Ok((mut cookies, return_to)) => {
             cookies.extend(clear_login);
             with_cookies(&mut HttpResponse::Ok(), &cookies).json(LoginEndResponse {
@@ -128,6 +137,7 @@ async fn complete(
     req: &HttpRequest,
     state: &AppState,
     params: &HashMap<String, String>,
+    redirect: &Url,
 ) -> Result<(Vec<CookieOut>, Option<String>), BffError> {
     let login: LoginState = state
         .vault
@@ -142,6 +152,11 @@ async fn complete(
     if age < 0 || age as u64 > state.login_lifetime.as_secs() {
         return Err(BffError::LoginFailed(
             "the login took too long; start again".into(),
+        ));
+    }
+    if login.redirect_uri != redirect.as_str() {
+        return Err(BffError::LoginFailed(
+            "the response arrived at another app than the one that started the login".into(),
         ));
     }
     if !constant_time_eq(params["state"].as_bytes(), login.state.expose().as_bytes()) {
@@ -178,7 +193,7 @@ async fn complete(
         .ok_or_else(|| BffError::BadRequest("the response has no code".into()))?;
     let tokens = state
         .oidc
-        .finish_login(code, &login.verifier, &login.nonce)
+        .finish_login(code, &login.verifier, &login.nonce, redirect)
         .await?;
     let now = clock::now();
     let session_expires_at =
@@ -215,6 +230,13 @@ pub(crate) async fn save_tokens(
         },
     };
     Ok(state.store.save(req, new).await?)
+}
+
+/// The request's `Origin` (already checked against the allow-list by the guard).
+pub(crate) fn request_origin(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(actix_web::http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

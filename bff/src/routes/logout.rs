@@ -1,6 +1,7 @@
 //! `POST /bff/logout`: clears the session, revokes the refresh token, and
 //! answers the provider's end-session URL.
 
+use super::login::request_origin;
 use super::with_cookies;
 use crate::clock;
 use crate::session::request_cookies;
@@ -22,7 +23,12 @@ pub async fn post(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
             }
         }
     }
-    let logout_url = match state.oidc.logout_url(id.as_ref().map(|i| &i.token)).await {
+    let after = state.oidc.post_logout_uri_for(request_origin(&req));
+    let logout_url = match state
+        .oidc
+        .logout_url(id.as_ref().map(|i| &i.token), after)
+        .await
+    {
         Ok(url) => url,
         Err(e) => {
             tracing::warn!(error = %e, "no logout URL: the provider is unavailable");

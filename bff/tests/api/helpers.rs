@@ -127,11 +127,21 @@ pub async fn spawn_with_provider() -> (TestProvider, TestApp) {
 impl TestApp {
     /// A request as the SPA makes it: `x-csrf: 1`, the SPA's `Origin`, the jar's cookies.
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.request_from(SPA, method, path)
+    }
+
+    /// A request as an app on another allowed origin makes it.
+    pub fn request_from(
+        &self,
+        origin: &str,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
         let mut builder = self
             .http
             .request(method, format!("{}{path}", self.base))
             .header("x-csrf", "1")
-            .header("origin", SPA);
+            .header("origin", origin);
         if !self.jar.is_empty() {
             let cookie = self
                 .jar

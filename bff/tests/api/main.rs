@@ -16,3 +16,4 @@ mod login_flow;
 mod par_and_chunking;
 mod provider_faults;
 mod return_to;
+mod several_apps;

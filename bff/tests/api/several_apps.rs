@@ -1,0 +1,77 @@
+//! One BFF for several app hosts (the `wasm_clients` of the deployment):
+//! each login comes back to the app that started it.
+
+use crate::helpers::{AppOptions, REDIRECT, SPA, query_param, spawn_app_toml};
+use reqwest::Method;
+use serde_json::json;
+use th_testkit::{Browser, ProviderOptions, TestProvider};
+
+const ADMIN: &str = "https://admin.example.test";
+const ADMIN_REDIRECT: &str = "https://admin.example.test/";
+
+async fn two_apps() -> (TestProvider, crate::helpers::TestApp) {
+    let provider = TestProvider::start(ProviderOptions {
+        redirect_uris: vec![REDIRECT.into(), ADMIN_REDIRECT.into()],
+        post_logout_redirect_uris: vec![REDIRECT.into(), ADMIN_REDIRECT.into()],
+        ..ProviderOptions::default()
+    })
+    .await;
+    let toml = AppOptions::for_issuer(provider.issuer())
+        .toml()
+        .replace(
+            "http_timeout_secs",
+            &format!("extra_redirect_uris = [\"{ADMIN_REDIRECT}\"]\nhttp_timeout_secs"),
+        )
+        .replace(
+            &format!("allowed_origins = [\"{SPA}\"]"),
+            &format!("allowed_origins = [\"{SPA}\", \"{ADMIN}\"]"),
+        );
+    let app = spawn_app_toml(&toml).await;
+    (provider, app)
+}
+
+#[tokio::test]
+async fn a_login_started_on_the_second_app_returns_to_it() {
+    let (_provider, mut app) = two_apps().await;
+    let builder = app
+        .request_from(ADMIN, Method::POST, "/bff/login/start")
+        .json(&json!({}));
+    let start = app.send(builder).await;
+    assert_eq!(start.status, 200, "{:?}", start.body);
+    let url = start.body["authorizationUrl"].as_str().unwrap();
+    assert_eq!(
+        query_param(url, "redirect_uri").as_deref(),
+        Some(ADMIN_REDIRECT)
+    );
+    let callback = Browser::new()
+        .sign_in(url, "rita", ADMIN_REDIRECT)
+        .await
+        .unwrap();
+    let builder = app
+        .request_from(ADMIN, Method::POST, "/bff/login/end")
+        .json(&json!({ "pageUrl": callback }));
+    let end = app.send(builder).await;
+    assert_eq!(end.status, 200, "{:?}", end.body);
+    assert_eq!(end.body["handled"], true);
+
+    let builder = app.request_from(ADMIN, Method::POST, "/bff/logout");
+    let logout = app.send(builder).await;
+    let logout_url = logout.body["logoutUrl"].as_str().unwrap();
+    assert_eq!(
+        query_param(logout_url, "post_logout_redirect_uri").as_deref(),
+        Some(ADMIN_REDIRECT)
+    );
+}
+
+#[tokio::test]
+async fn a_response_delivered_to_another_app_than_the_one_that_started_is_400() {
+    let (_provider, mut app) = two_apps().await;
+    let start = app.login_start(None).await;
+    let url = start.body["authorizationUrl"].as_str().unwrap();
+    assert_eq!(query_param(url, "redirect_uri").as_deref(), Some(REDIRECT));
+    let callback = Browser::new().sign_in(url, "sam", REDIRECT).await.unwrap();
+    let moved = callback.replace(REDIRECT, ADMIN_REDIRECT);
+    let end = app.login_end(&moved).await;
+    assert_eq!(end.status, 400, "{:?}", end.body);
+    assert!(app.cookie_named("-at").is_none());
+}
