@@ -23,7 +23,7 @@ pub enum ForwardError {
     PayloadTooLarge(u64),
     /// The upstream refused or reset the connection.
     #[error("the upstream is unavailable")]
-    UpstreamUnavailable(#[source] reqwest::Error),
+    UpstreamUnavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The upstream did not answer in time.
     #[error("the upstream did not answer within {0} s")]
     UpstreamTimeout(u64),

@@ -7,11 +7,13 @@ use crate::error::ForwardError;
 use crate::headers::{copy_response_headers, upstream_request_headers};
 use crate::phantom::Introspector;
 use crate::route::Route;
+use crate::upstream::{RequestBody, UpstreamClient};
 use actix_web::body::{BodyStream, SizedStream};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use futures_util::StreamExt;
+use http_body_util::BodyDataStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use th_cookies::Vault;
@@ -26,7 +28,7 @@ pub(crate) struct Forwarder {
     pub vault: Arc<Vault>,
     pub introspector: Option<Arc<Introspector>>,
     /// This worker's connection pool.
-    pub client: reqwest::Client,
+    pub client: UpstreamClient,
 }
 
 /// The handler of every method and path under a route's prefix.
@@ -37,39 +39,37 @@ pub(crate) async fn forward(
 ) -> Result<HttpResponse, ForwardError> {
     let f = forwarder.get_ref();
     let route = &f.route;
-    let url = route.target(req.uri().path(), req.uri().query())?;
+    let uri = route.target(req.uri().path(), req.uri().query())?;
     let token = access_token::from_request(&req, &f.vault)?;
     let bearer = match (route.token_mode, &f.introspector) {
         (TokenMode::Phantom, Some(introspector)) => introspector.jwt_for(&token).await?,
         _ => token,
     };
     let mut headers = upstream_request_headers(&req, &route.pass_cookies);
-    let mut authorization =
-        reqwest::header::HeaderValue::try_from(format!("Bearer {}", bearer.expose()))
-            .map_err(|_| ForwardError::Unauthorized)?;
+    let mut authorization = http::HeaderValue::try_from(format!("Bearer {}", bearer.expose()))
+        .map_err(|_| ForwardError::Unauthorized)?;
     authorization.set_sensitive(true);
-    headers.insert(reqwest::header::AUTHORIZATION, authorization);
+    headers.insert(http::header::AUTHORIZATION, authorization);
 
-    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+    let method = http::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|_| ForwardError::BadPath("unsupported method"))?;
-    let mut upstream = f.client.request(method, url).headers(headers);
 
     let too_large = Arc::new(AtomicBool::new(false));
-    match request_body_length(&req) {
-        BodyLength::None => {}
+    let body = match request_body_length(&req) {
+        BodyLength::None => RequestBody::empty(),
         BodyLength::Known(n) if n > route.max_body_bytes => {
             return Err(ForwardError::PayloadTooLarge(route.max_body_bytes));
         }
         BodyLength::Known(_) | BodyLength::Chunked => {
-            upstream = upstream.body(stream_body(
-                payload,
-                route.max_body_bytes,
-                too_large.clone(),
-            ));
+            stream_body(payload, route.max_body_bytes, too_large.clone())
         }
-    }
+    };
+    let mut upstream = http::Request::new(body);
+    *upstream.method_mut() = method;
+    *upstream.uri_mut() = uri;
+    *upstream.headers_mut() = headers;
 
-    let response = match tokio::time::timeout(route.timeout, upstream.send()).await {
+    let response = match tokio::time::timeout(route.timeout, f.client.request(upstream)).await {
         Err(_) => {
             tracing::warn!(route = %route.prefix, "the upstream did not answer in time");
             return Err(ForwardError::UpstreamTimeout(route.timeout.as_secs()));
@@ -78,9 +78,8 @@ pub(crate) async fn forward(
             return Err(ForwardError::PayloadTooLarge(route.max_body_bytes));
         }
         Ok(Err(e)) => {
-            let e = e.without_url();
-            tracing::warn!(route = %route.prefix, error = %e, "the upstream failed");
-            return Err(ForwardError::UpstreamUnavailable(e));
+            tracing::warn!(route = %route.prefix, error = %error_chain(&e), "the upstream failed");
+            return Err(ForwardError::UpstreamUnavailable(e.into()));
         }
         Ok(Ok(response)) => response,
     };
@@ -91,10 +90,10 @@ pub(crate) async fn forward(
     copy_response_headers(response.headers(), &mut builder, &route.pass_cookies);
     let length = response
         .headers()
-        .get(reqwest::header::CONTENT_LENGTH)
+        .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let mut body = response.bytes_stream();
+    let mut body = BodyDataStream::new(response.into_body());
     // A small body usually arrives with its headers: answer it in one piece
     // (one write to the browser instead of headers, then body). Only the
     // first chunk is awaited; anything longer streams.
@@ -107,16 +106,15 @@ pub(crate) async fn forward(
             Some(Ok(chunk)) if chunk.len() as u64 == n => return Ok(builder.body(chunk)),
             Some(Ok(chunk)) => first = Some(chunk),
             Some(Err(e)) => {
-                let e = e.without_url();
                 tracing::warn!(route = %route.prefix, error = %e, "the upstream's body failed");
-                return Err(ForwardError::UpstreamUnavailable(e));
+                return Err(ForwardError::UpstreamUnavailable(e.into()));
             }
             None => {}
         }
     }
     let body = futures_util::stream::iter(first.map(Ok))
         .chain(body)
-        .map(|chunk| chunk.map_err(|e| std::io::Error::other(e.without_url())));
+        .map(|chunk| chunk.map_err(std::io::Error::other));
     Ok(match length {
         Some(n) => builder.body(SizedStream::new(n, body)),
         None => builder.body(BodyStream::new(body)),
@@ -144,12 +142,24 @@ fn request_body_length(req: &HttpRequest) -> BodyLength {
     }
 }
 
+/// The error and its causes, for the log: hyper-util's error alone says
+/// little ("client error (Connect)").
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    out
+}
+
 /// Streams the browser's body to the upstream through a small bounded
-/// channel: actix's payload lives on this worker's thread, reqwest's body
+/// channel: actix's payload lives on this worker's thread, hyper's body
 /// must be `Send`. Stops at `limit` bytes and flags it.
-fn stream_body(mut payload: web::Payload, limit: u64, too_large: Arc<AtomicBool>) -> reqwest::Body {
-    let (tx, mut rx) =
-        tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(BODY_CHANNEL_CHUNKS);
+fn stream_body(mut payload: web::Payload, limit: u64, too_large: Arc<AtomicBool>) -> RequestBody {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(BODY_CHANNEL_CHUNKS);
     actix_web::rt::spawn(async move {
         let mut total: u64 = 0;
         while let Some(chunk) = payload.next().await {
@@ -171,5 +181,5 @@ fn stream_body(mut payload: web::Payload, limit: u64, too_large: Arc<AtomicBool>
             }
         }
     });
-    reqwest::Body::wrap_stream(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+    RequestBody::channel(rx)
 }

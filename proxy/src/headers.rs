@@ -9,7 +9,8 @@
 
 use actix_web::HttpRequest;
 use actix_web::http::header::HeaderMap as ActixHeaders;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use std::fmt::Write as _;
 
 /// Headers that describe one connection, not the message.
 const HOP_BY_HOP: [&str; 9] = [
@@ -37,28 +38,25 @@ const REQUEST_DROPPED: [&str; 9] = [
     "content-length",
 ];
 
-fn connection_named(headers: &ActixHeaders) -> Vec<String> {
-    headers
-        .get_all("connection")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().to_ascii_lowercase())
-        .filter(|t| !t.is_empty())
-        .collect()
-}
-
-fn dropped_both_ways(name: &str, listed: &[String]) -> bool {
-    HOP_BY_HOP.contains(&name) || listed.iter().any(|l| l == name)
+/// Whether `name` is hop-by-hop or named by one of the `Connection` header
+/// values; compared in place, so a request allocates nothing for it.
+fn dropped_both_ways<'a>(name: &str, connection: impl Iterator<Item = &'a str>) -> bool {
+    HOP_BY_HOP.contains(&name)
+        || connection
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(name))
 }
 
 /// The headers sent to the upstream, without `Authorization` (added by the caller).
 pub(crate) fn upstream_request_headers(req: &HttpRequest, pass_cookies: &[String]) -> HeaderMap {
     let incoming = req.headers();
-    let listed = connection_named(incoming);
     let mut out = HeaderMap::with_capacity(incoming.len() + 4);
     for (name, value) in incoming {
         let n = name.as_str();
-        if dropped_both_ways(n, &listed) || REQUEST_DROPPED.contains(&n) {
+        let connection = incoming
+            .get_all("connection")
+            .filter_map(|v| v.to_str().ok());
+        if REQUEST_DROPPED.contains(&n) || dropped_both_ways(n, connection) {
             continue;
         }
         if let (Ok(name), Ok(value)) = (
@@ -71,10 +69,10 @@ pub(crate) fn upstream_request_headers(req: &HttpRequest, pass_cookies: &[String
     if let Some(length) = incoming.get("content-length")
         && let Ok(value) = HeaderValue::from_bytes(length.as_bytes())
     {
-        out.insert(reqwest::header::CONTENT_LENGTH, value);
+        out.insert(http::header::CONTENT_LENGTH, value);
     }
     if let Some(cookie) = passed_cookies(incoming, pass_cookies) {
-        out.insert(reqwest::header::COOKIE, cookie);
+        out.insert(http::header::COOKIE, cookie);
     }
     add_forwarded(req, &mut out);
     out
@@ -104,25 +102,36 @@ fn passed_cookies(incoming: &ActixHeaders, allowed: &[String]) -> Option<HeaderV
 /// `X-Forwarded-For` (the client's chain plus its peer address),
 /// `X-Forwarded-Proto` and `X-Forwarded-Host`.
 fn add_forwarded(req: &HttpRequest, out: &mut HeaderMap) {
-    let previous: Vec<&str> = req
+    // One string, no intermediate vectors: this runs on every request.
+    let mut chain = String::new();
+    for previous in req
         .headers()
         .get_all("x-forwarded-for")
         .filter_map(|v| v.to_str().ok())
-        .collect();
-    let peer = req.peer_addr().map(|a| a.ip().to_string());
-    let chain = previous
-        .into_iter()
-        .map(str::to_owned)
-        .chain(peer)
-        .collect::<Vec<_>>()
-        .join(", ");
-    if let Ok(v) = HeaderValue::from_str(&chain)
-        && !chain.is_empty()
+    {
+        if !chain.is_empty() {
+            chain.push_str(", ");
+        }
+        chain.push_str(previous);
+    }
+    if let Some(peer) = req.peer_addr() {
+        if !chain.is_empty() {
+            chain.push_str(", ");
+        }
+        let _ = write!(chain, "{}", peer.ip());
+    }
+    if !chain.is_empty()
+        && let Ok(v) = HeaderValue::from_maybe_shared(bytes::Bytes::from(chain))
     {
         out.insert("x-forwarded-for", v);
     }
     let info = req.connection_info();
-    if let Ok(v) = HeaderValue::from_str(info.scheme()) {
+    let proto = match info.scheme() {
+        "http" => Some(HeaderValue::from_static("http")),
+        "https" => Some(HeaderValue::from_static("https")),
+        other => HeaderValue::from_str(other).ok(),
+    };
+    if let Some(v) = proto {
         out.insert("x-forwarded-proto", v);
     }
     if let Ok(v) = HeaderValue::from_str(info.host()) {
@@ -136,16 +145,13 @@ pub(crate) fn copy_response_headers(
     to: &mut actix_web::HttpResponseBuilder,
     pass_cookies: &[String],
 ) {
-    let listed: Vec<String> = from
-        .get_all(reqwest::header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().to_ascii_lowercase())
-        .collect();
     for (name, value) in from {
         let n = name.as_str();
-        if dropped_both_ways(n, &listed) || n == "content-length" {
+        let connection = from
+            .get_all(http::header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        if n == "content-length" || dropped_both_ways(n, connection) {
             continue;
         }
         if n == "set-cookie" && !set_cookie_allowed(value, pass_cookies) {

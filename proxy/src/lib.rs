@@ -7,7 +7,8 @@
 //!
 //! A request's path through this crate: `route.rs` (which upstream) →
 //! `access_token.rs` (the cookie) → `phantom.rs` (phantom mode only) →
-//! `headers.rs` → `forward.rs` (streams both ways) → `error.rs` (statuses).
+//! `headers.rs` → `forward.rs` (streams both ways, over `upstream.rs`'s pool)
+//! → `error.rs` (statuses).
 
 mod access_token;
 pub mod config;
@@ -21,6 +22,7 @@ mod phantom;
 mod phantom_cache;
 mod route;
 pub mod server;
+mod upstream;
 
 pub use config::{ConfigError, IntrospectionConfig, ProxyConfig, RouteConfig, TokenMode};
 pub use error::ForwardError;
@@ -94,7 +96,6 @@ impl Proxy {
             Some(ic) => Some(Arc::new(Introspector::new(ic).map_err(ProxyError::Client)?)),
             None => None,
         };
-        upstream_client(&config).map_err(ProxyError::Client)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -118,8 +119,7 @@ impl Proxy {
     /// `guard::cors`, `guard::csrf_guard`).
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         let inner = &self.inner;
-        // `new` built one already with the same settings, so this succeeds.
-        let client = upstream_client(&inner.config).expect("the upstream client builds");
+        let client = upstream::client(&inner.config);
         for route in &inner.routes {
             let forwarder = Forwarder {
                 route: route.clone(),
@@ -137,15 +137,4 @@ impl Proxy {
             );
         }
     }
-}
-
-/// The pooled client for upstreams: no redirects followed (the browser sees
-/// them), no automatic decompression (bodies pass as they are).
-fn upstream_client(config: &ProxyConfig) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
-        .connect_timeout(config.connect_timeout())
-        .pool_idle_timeout(config.pool_idle_timeout())
-        .redirect(reqwest::redirect::Policy::none())
-        .tcp_nodelay(true)
-        .build()
 }

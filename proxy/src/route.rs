@@ -2,14 +2,18 @@
 
 use crate::config::{ConfigError, RouteConfig, TokenMode};
 use crate::error::ForwardError;
+use http::Uri;
+use http::uri::{Authority, PathAndQuery, Scheme};
 use std::time::Duration;
 
 /// A route ready to forward: the prefix, the upstream's base, the limits.
 #[derive(Debug, Clone)]
 pub(crate) struct Route {
     pub prefix: String,
-    /// `scheme://host[:port]` and the base path without its trailing `/`.
-    upstream_origin: String,
+    /// The upstream's scheme and `host[:port]`, parsed once, and its base
+    /// path without the trailing `/`.
+    upstream_scheme: Scheme,
+    upstream_authority: Authority,
     upstream_path: String,
     strip_prefix: bool,
     pub timeout: Duration,
@@ -23,9 +27,23 @@ impl Route {
     pub fn new(config: &RouteConfig, at: &str) -> Result<Self, ConfigError> {
         let url = config.upstream_url(at)?;
         let origin = url.origin().ascii_serialization();
+        let parts = origin
+            .parse::<Uri>()
+            .map_err(|e| ConfigError {
+                setting: format!("{at}.upstream"),
+                reason: format!("{origin:?} is not a valid URI: {e}"),
+            })?
+            .into_parts();
+        let (Some(scheme), Some(authority)) = (parts.scheme, parts.authority) else {
+            return Err(ConfigError {
+                setting: format!("{at}.upstream"),
+                reason: "must be an http:// or https:// URL with a host".to_owned(),
+            });
+        };
         Ok(Self {
             prefix: config.prefix.clone(),
-            upstream_origin: origin,
+            upstream_scheme: scheme,
+            upstream_authority: authority,
             upstream_path: url.path().trim_end_matches('/').to_owned(),
             strip_prefix: config.strip_prefix,
             timeout: Duration::from_secs(config.timeout_secs),
@@ -36,7 +54,7 @@ impl Route {
     }
 
     /// The upstream URL for a request's raw (still percent-encoded) path and query.
-    pub fn target(&self, path: &str, query: Option<&str>) -> Result<String, ForwardError> {
+    pub fn target(&self, path: &str, query: Option<&str>) -> Result<Uri, ForwardError> {
         if path.split('/').any(is_dot_segment) {
             return Err(ForwardError::BadPath("dot segments are not forwarded"));
         }
@@ -46,13 +64,8 @@ impl Route {
             path
         };
         let mut url = String::with_capacity(
-            self.upstream_origin.len()
-                + self.upstream_path.len()
-                + rest.len()
-                + 1
-                + query.map_or(0, |q| q.len() + 1),
+            self.upstream_path.len() + rest.len() + 1 + query.map_or(0, |q| q.len() + 1),
         );
-        url.push_str(&self.upstream_origin);
         url.push_str(&self.upstream_path);
         if !rest.starts_with('/') {
             url.push('/');
@@ -62,15 +75,33 @@ impl Route {
             url.push('?');
             url.push_str(q);
         }
-        Ok(url)
+        let path_and_query = PathAndQuery::try_from(url)
+            .map_err(|_| ForwardError::BadPath("the path is not a valid URI"))?;
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.upstream_scheme.clone());
+        parts.authority = Some(self.upstream_authority.clone());
+        parts.path_and_query = Some(path_and_query);
+        Uri::from_parts(parts).map_err(|_| ForwardError::BadPath("the path is not a valid URI"))
     }
 }
 
 /// `.` or `..`, also when percent-encoded (`%2e`), which an upstream may decode.
+/// Checked without allocating: it runs on every segment of every request.
 fn is_dot_segment(segment: &str) -> bool {
-    let lower = segment.to_ascii_lowercase();
-    let decoded = lower.replace("%2e", ".");
-    decoded == "." || decoded == ".."
+    let mut rest = segment.as_bytes();
+    let mut dots = 0;
+    while !rest.is_empty() {
+        rest = match rest {
+            [b'.', tail @ ..] => tail,
+            [b'%', b'2', e, tail @ ..] if e.eq_ignore_ascii_case(&b'e') => tail,
+            _ => return false,
+        };
+        dots += 1;
+        if dots > 2 {
+            return false;
+        }
+    }
+    dots > 0
 }
 
 #[cfg(test)]
@@ -87,11 +118,13 @@ mod tests {
     fn prefix_is_stripped_and_the_base_path_kept() {
         let r = route("http://up:9000/v1/", true);
         assert_eq!(
-            r.target("/api/example/users/1", Some("a=b%20c")).unwrap(),
+            r.target("/api/example/users/1", Some("a=b%20c"))
+                .unwrap()
+                .to_string(),
             "http://up:9000/v1/users/1?a=b%20c"
         );
         assert_eq!(
-            r.target("/api/example", None).unwrap(),
+            r.target("/api/example", None).unwrap().to_string(),
             "http://up:9000/v1/"
         );
     }
@@ -100,7 +133,7 @@ mod tests {
     fn prefix_is_kept_when_asked() {
         let r = route("http://up:9000", false);
         assert_eq!(
-            r.target("/api/example/x", None).unwrap(),
+            r.target("/api/example/x", None).unwrap().to_string(),
             "http://up:9000/api/example/x"
         );
     }
