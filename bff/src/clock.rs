@@ -1,9 +1,3 @@
-//! The wall clock, in one place.
+//! The wall clock, in one place: the same one the cookie payloads use.
 
-/// Seconds since the Unix epoch.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+pub use th_cookies::unix_now as now;

@@ -15,6 +15,13 @@ pub struct AccessTokenPayload {
     pub expires_at: Option<i64>,
 }
 
+/// Seconds since the Unix epoch: the clock every expiry in a cookie is read against.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 impl AccessTokenPayload {
     /// Whether the token is past its expiry at `now` (Unix seconds).
     pub fn is_expired(&self, now: i64) -> bool {

@@ -2,16 +2,21 @@
 
 use crate::error::ForwardError;
 use actix_web::HttpRequest;
-use th_cookies::{AccessTokenPayload, CookieKind, RequestCookies, Secret, Vault};
+use th_cookies::{AccessTokenPayload, CookieKind, RequestCookies, Secret, Vault, unix_now};
+
+/// The request's cookies, from every `Cookie` header.
+pub fn request_cookies(req: &HttpRequest) -> RequestCookies {
+    RequestCookies::parse(
+        req.headers()
+            .get_all(actix_web::http::header::COOKIE)
+            .filter_map(|v| v.to_str().ok()),
+    )
+}
 
 /// Opens the access-token cookie. Absent, unopenable, malformed and expired
 /// are all "no session" (401): the SPA then refreshes once and retries.
 pub(crate) fn from_request(req: &HttpRequest, vault: &Vault) -> Result<Secret, ForwardError> {
-    let cookies = RequestCookies::parse(
-        req.headers()
-            .get_all("cookie")
-            .filter_map(|v| v.to_str().ok()),
-    );
+    let cookies = request_cookies(req);
     let payload: AccessTokenPayload =
         vault.read_json(&cookies, CookieKind::Access).map_err(|e| {
             tracing::debug!(reason = %e, "no usable access-token cookie");
@@ -22,11 +27,4 @@ pub(crate) fn from_request(req: &HttpRequest, vault: &Vault) -> Result<Secret, F
         return Err(ForwardError::Unauthorized);
     }
     Ok(payload.token)
-}
-
-/// Seconds since the Unix epoch.
-pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }

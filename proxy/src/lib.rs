@@ -24,6 +24,7 @@ mod route;
 pub mod server;
 mod upstream;
 
+pub use access_token::request_cookies;
 pub use config::{ConfigError, IntrospectionConfig, ProxyConfig, RouteConfig, TokenMode};
 pub use error::ForwardError;
 pub use phantom::INTROSPECTION_JWT;

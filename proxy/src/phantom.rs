@@ -13,7 +13,6 @@
 //! Results are cached by the SHA-256 of the opaque token, at most
 //! `cache_max_secs` and never past the token's `exp`.
 
-use crate::access_token::unix_now;
 use crate::config::IntrospectionConfig;
 use crate::error::ForwardError;
 use crate::phantom_cache::{PhantomCache, hash};
@@ -22,6 +21,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use std::time::{Duration, Instant};
 use th_cookies::Secret;
+use th_cookies::unix_now;
 use tokio::sync::OnceCell;
 
 /// The media type of an RFC 9701 introspection response.

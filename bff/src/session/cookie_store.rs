@@ -2,10 +2,9 @@
 
 use super::{IdTokenPayload, NewTokens, SessionStore, SetCookies};
 use actix_web::HttpRequest;
-use actix_web::http::header::COOKIE;
 use std::sync::Arc;
 use std::time::Duration;
-use th_cookies::{AccessTokenPayload, CookieKind, RequestCookies, Secret, Vault, WriteError};
+use th_cookies::{AccessTokenPayload, CookieKind, Secret, Vault, WriteError};
 
 /// Tokens in sealed cookies (the default store).
 pub struct CookieStore {
@@ -19,14 +18,7 @@ impl CookieStore {
     }
 }
 
-/// The request's cookies.
-pub fn request_cookies(req: &HttpRequest) -> RequestCookies {
-    RequestCookies::parse(
-        req.headers()
-            .get_all(COOKIE)
-            .filter_map(|v| v.to_str().ok()),
-    )
-}
+pub use th_proxy::request_cookies;
 
 #[async_trait::async_trait(?Send)]
 impl SessionStore for CookieStore {
