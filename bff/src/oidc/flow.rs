@@ -207,12 +207,7 @@ impl Oidc {
         }
         let params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
         let response = self
-            .http
-            .post(endpoint)
-            .basic_auth(
-                form_encode(&self.config.client_id),
-                Some(form_encode(self.config.client_secret.expose())),
-            )
+            .authenticated_post(endpoint)
             .form(&params)
             .send()
             .await
@@ -320,12 +315,7 @@ impl Oidc {
             return Ok(false);
         };
         let response = self
-            .http
-            .post(endpoint)
-            .basic_auth(
-                form_encode(&self.config.client_id),
-                Some(form_encode(self.config.client_secret.expose())),
-            )
+            .authenticated_post(endpoint)
             .form(&[
                 ("token", refresh_token.expose()),
                 ("token_type_hint", "refresh_token"),
@@ -397,6 +387,16 @@ impl Oidc {
             }
         }
         Ok(Some(url.to_string()))
+    }
+}
+
+impl Oidc {
+    /// A POST that authenticates this client with `client_secret_basic`.
+    fn authenticated_post(&self, endpoint: &str) -> reqwest::RequestBuilder {
+        self.http.post(endpoint).basic_auth(
+            form_encode(&self.config.client_id),
+            Some(form_encode(self.config.client_secret.expose())),
+        )
     }
 }
 
