@@ -48,7 +48,12 @@ before(async () => {
     LOOPBACK.has(new URL(route.request().url()).hostname) ? route.continue() : route.abort(),
   );
   page = await context.newPage();
-  page.on('response', (response) => {
+  watch(page);
+});
+
+/** Records the tab's /bff and /api exchanges in `exchanges` and its errors. */
+function watch(tab, name = 'tab 1') {
+  tab.on('response', (response) => {
     const url = new URL(response.url());
     if (url.origin === new URL(stack.spaUrl).origin && /^\/(bff|api)\//.test(url.pathname)) {
       exchanges.push({
@@ -56,12 +61,24 @@ before(async () => {
         path: url.pathname,
         status: response.status(),
         at: Date.now(),
+        tab: name,
       });
     }
   });
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
-});
+  tab.on('pageerror', (e) => pageErrors.push(String(e)));
+  tab.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()));
+}
+
+/** Waits until the newest access token (from the sign-in or the latest
+ * refresh) has expired. */
+async function waitForAccessTokenExpiry() {
+  const issuedAt = Math.max(
+    signedInAt,
+    ...exchanges.filter((e) => e.path === '/bff/refresh' && e.status === 204).map((e) => e.at),
+  );
+  const wait = issuedAt + (ACCESS_TOKEN_TTL + 2) * 1000 - Date.now();
+  if (wait > 0) await page.waitForTimeout(wait);
+}
 
 after(async () => {
   await browser?.close();
@@ -189,13 +206,7 @@ test('no token in web storage, document.cookie, the URL or the page', async () =
 });
 
 test('the API call still succeeds after the access token expires (refresh)', async () => {
-  // The newest access token came with the sign-in or with a refresh since.
-  const issuedAt = Math.max(
-    signedInAt,
-    ...exchanges.filter((e) => e.path === '/bff/refresh' && e.status === 204).map((e) => e.at),
-  );
-  const wait = issuedAt + (ACCESS_TOKEN_TTL + 2) * 1000 - Date.now();
-  if (wait > 0) await page.waitForTimeout(wait);
+  await waitForAccessTokenExpiry();
   exchanges.length = 0;
   const answered = page.waitForResponse(
     (r) => new URL(r.url()).pathname === '/api/example/hello' && r.status() === 200,
@@ -208,9 +219,66 @@ test('the API call still succeeds after the access token expires (refresh)', asy
   const seen = exchanges.map((e) => `${e.method} ${e.path} ${e.status}`);
   assert.deepEqual(
     seen.filter((e) => /hello|refresh/.test(e)),
-    ['GET /api/example/hello 401', 'POST /bff/refresh 204', 'GET /api/example/hello 200'],
+    // Under the refresh lock the call is tried once more first, in case
+    // another tab has refreshed meanwhile.
+    [
+      'GET /api/example/hello 401',
+      'GET /api/example/hello 401',
+      'POST /bff/refresh 204',
+      'GET /api/example/hello 200',
+    ],
     `exchanges: ${seen.join(', ')}`,
   );
+});
+
+test('two tabs whose access token expired together share one refresh', async () => {
+  // The provider rotates refresh tokens and treats a rotated-out one as
+  // stolen: a second POST /bff/refresh with the same cookie would end the
+  // session in every tab. The tabs take turns (Web Locks) and the second one
+  // finds the tokens already fresh.
+  const second = await context.newPage();
+  watch(second, 'tab 2');
+  try {
+    await second.goto(new URL('/api', stack.spaUrl).href);
+    await second.locator('#api-body').waitFor();
+    await waitForAccessTokenExpiry();
+    exchanges.length = 0;
+    const tabs = [page, second];
+    const answered = tabs.map((tab) =>
+      tab.waitForResponse(
+        (r) => new URL(r.url()).pathname === '/api/example/hello' && r.status() === 200,
+        { timeout: 15_000 },
+      ),
+    );
+    // Both at once: neither click waits for the other.
+    await Promise.all(tabs.map((tab) => tab.locator('#call-api').click()));
+    const results = await Promise.allSettled(answered);
+    const seen = exchanges.map((e) => `${e.tab}: ${e.method} ${e.path} ${e.status}`);
+    for (const tab of ['tab 1', 'tab 2']) {
+      assert.ok(
+        seen.includes(`${tab}: GET /api/example/hello 401`),
+        `${tab} met the expired token; exchanges: ${seen.join(', ')}`,
+      );
+    }
+    const refreshes = exchanges.filter((e) => e.path === '/bff/refresh').map((e) => e.status);
+    assert.deepEqual(refreshes, [204], `one refresh for both tabs; exchanges: ${seen.join(', ')}`);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled'],
+      `the API answers 200 in both tabs; exchanges: ${seen.join(', ')}`,
+    );
+    for (const tab of tabs) {
+      await tab.locator('#api-body').waitFor();
+      assert.equal(JSON.parse(await tab.locator('#api-body').innerText()).sub, 'alice');
+    }
+    const session = await second.evaluate(async () => {
+      const r = await fetch('/bff/session', { credentials: 'include', headers: { 'x-csrf': '1' } });
+      return r.json();
+    });
+    assert.equal(session.isLoggedIn, true, 'still signed in after both tabs refreshed');
+  } finally {
+    await second.close();
+  }
 });
 
 test('sign-out clears the session and the app shows signed-out', async () => {

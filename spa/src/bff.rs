@@ -5,20 +5,31 @@
 //! to refresh the tokens once and retries once; only a second failure means
 //! the user is signed out. Concurrent 401s share one refresh, because the
 //! provider rotates refresh tokens and a second refresh with the old cookie
-//! would be refused as a replay.
+//! would be refused as a replay (and the session revoked). Other tabs share
+//! the cookies, so where the browser has Web Locks the tabs also take turns:
+//! each refreshes under one exclusive lock, and first repeats the failed call
+//! to see whether another tab has refreshed meanwhile.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use js_sys::{Function, Promise, Reflect};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use th_contract::{
     ErrorBody, LoginEndRequest, LoginEndResponse, LoginStartRequest, LoginStartResponse,
     LogoutResponse, SessionResponse, paths,
 };
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::error::ApiError;
 use crate::fetch::{Reply, send};
+
+/// The Web Lock every tab of the app takes around `POST /bff/refresh`.
+const REFRESH_LOCK: &str = "th-refresh";
 
 /// A JSON object as the provider sent it (claims, userinfo).
 pub type Json = Map<String, Value>;
@@ -71,7 +82,7 @@ async fn authed(method: &str, path: &str) -> Result<Reply, ApiError> {
     if first.status != 401 {
         return ok(first);
     }
-    refresh().await?;
+    refresh(method, path).await?;
     let second = send(method, path, None).await?;
     if second.status == 401 {
         return Err(ApiError::SignedOut);
@@ -85,17 +96,15 @@ thread_local! {
     static REFRESH_IN_FLIGHT: RefCell<Option<Refresh>> = const { RefCell::new(None) };
 }
 
-/// `POST /bff/refresh`, shared by every caller that asks while one is running.
-async fn refresh() -> Result<(), ApiError> {
+/// `POST /bff/refresh`, shared by every caller that asks while one is running;
+/// `method` and `path` are the call that got the 401.
+async fn refresh(method: &str, path: &str) -> Result<(), ApiError> {
     let shared = REFRESH_IN_FLIGHT.with(|slot| {
         slot.borrow_mut()
             .get_or_insert_with(|| {
-                async {
-                    let result = match send("POST", paths::REFRESH, None).await {
-                        Ok(r) if r.status == 401 => Err(ApiError::SignedOut),
-                        Ok(r) => ok(r).map(drop),
-                        Err(e) => Err(e),
-                    };
+                let (method, path) = (method.to_owned(), path.to_owned());
+                async move {
+                    let result = refresh_in_turn(method, path).await;
                     REFRESH_IN_FLIGHT.with(|slot| slot.borrow_mut().take());
                     result
                 }
@@ -105,6 +114,60 @@ async fn refresh() -> Result<(), ApiError> {
             .clone()
     });
     shared.await
+}
+
+/// Refreshes under the tabs' exclusive Web Lock, unless the call that got
+/// the 401 succeeds now (another tab refreshed while this one waited).
+/// Without Web Locks (or if the lock request fails), refreshes straight away.
+async fn refresh_in_turn(method: String, path: String) -> Result<(), ApiError> {
+    let Some(locks) = web_locks() else {
+        return post_refresh().await;
+    };
+    let outcome = Rc::new(RefCell::new(None));
+    let slot = Rc::clone(&outcome);
+    let in_lock = Closure::once_into_js(move |_lock: JsValue| -> Promise {
+        future_to_promise(async move {
+            let result = match send(&method, &path, None).await {
+                Ok(again) if again.status != 401 => Ok(()),
+                _ => post_refresh().await,
+            };
+            *slot.borrow_mut() = Some(result);
+            Ok(JsValue::UNDEFINED)
+        })
+    });
+    // The lock is held until the callback's promise settles.
+    let _ = request_lock(&locks, &in_lock).await;
+    let result = outcome.borrow_mut().take();
+    match result {
+        Some(result) => result,
+        None => post_refresh().await,
+    }
+}
+
+/// `navigator.locks`, where the browser has it (secure contexts only).
+fn web_locks() -> Option<JsValue> {
+    let navigator = Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok()?;
+    let locks = Reflect::get(&navigator, &JsValue::from_str("locks")).ok()?;
+    locks.is_object().then_some(locks)
+}
+
+/// `navigator.locks.request(REFRESH_LOCK, callback)`, awaited. Through
+/// `Reflect` because web-sys has the Locks API only behind
+/// `web_sys_unstable_apis`.
+async fn request_lock(locks: &JsValue, callback: &JsValue) -> Result<JsValue, JsValue> {
+    let request: Function = Reflect::get(locks, &JsValue::from_str("request"))?.dyn_into()?;
+    let name = JsValue::from_str(REFRESH_LOCK);
+    let promise: Promise = request.call2(locks, &name, callback)?.dyn_into()?;
+    JsFuture::from(promise).await
+}
+
+/// One `POST /bff/refresh`.
+async fn post_refresh() -> Result<(), ApiError> {
+    match send("POST", paths::REFRESH, None).await {
+        Ok(r) if r.status == 401 => Err(ApiError::SignedOut),
+        Ok(r) => ok(r).map(drop),
+        Err(e) => Err(e),
+    }
 }
 
 fn ok(reply: Reply) -> Result<Reply, ApiError> {
