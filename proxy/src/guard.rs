@@ -106,6 +106,16 @@ mod tests {
         AllowedOrigins::new(&[Origin::parse("https://app.example").unwrap()])
     }
 
+    /// A CORS preflight for a POST with `x-csrf`, from `origin`.
+    fn preflight(origin: &str) -> test::TestRequest {
+        test::TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri("/bff/x")
+            .insert_header(("origin", origin))
+            .insert_header(("access-control-request-method", "POST"))
+            .insert_header(("access-control-request-headers", "x-csrf"))
+    }
+
     macro_rules! app {
         () => {{
             let a = allowed();
@@ -150,16 +160,7 @@ mod tests {
     #[actix_web::test]
     async fn foreign_origin_is_403_and_gets_no_cors_headers() {
         let app = app!();
-        let res = test::call_service(
-            &app,
-            test::TestRequest::default()
-                .method(actix_web::http::Method::OPTIONS)
-                .uri("/bff/x")
-                .insert_header(("origin", "https://evil.example"))
-                .insert_header(("access-control-request-method", "POST"))
-                .to_request(),
-        )
-        .await;
+        let res = test::call_service(&app, preflight("https://evil.example").to_request()).await;
         assert_eq!(res.status(), 403);
         assert!(res.headers().get("access-control-allow-origin").is_none());
     }
@@ -167,17 +168,7 @@ mod tests {
     #[actix_web::test]
     async fn allowed_preflight_gets_credentials_and_the_csrf_header() {
         let app = app!();
-        let res = test::call_service(
-            &app,
-            test::TestRequest::default()
-                .method(actix_web::http::Method::OPTIONS)
-                .uri("/bff/x")
-                .insert_header(("origin", "https://app.example"))
-                .insert_header(("access-control-request-method", "POST"))
-                .insert_header(("access-control-request-headers", "x-csrf"))
-                .to_request(),
-        )
-        .await;
+        let res = test::call_service(&app, preflight("https://app.example").to_request()).await;
         assert!(res.status().is_success(), "{}", res.status());
         let h = res.headers();
         assert_eq!(

@@ -105,13 +105,8 @@ impl TestProxy {
     }
 }
 
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
+/// The clock the cookie payloads are read against.
+pub use th_cookies::unix_now;
 
 /// A provider issuing RFC 9068 JWT access tokens (bearer mode).
 pub async fn jwt_provider() -> TestProvider {

@@ -117,30 +117,14 @@ async fn introspection_happens_once_per_token_then_comes_from_the_cache() {
     let first = provider.tokens_for("frank", "openid").await;
     let second = provider.tokens_for("grace", "openid").await;
 
-    for _ in 0..3 {
-        let echo: Echo = proxy
-            .get("/api/example/a", &first.access_token)
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(echo.sub, "frank");
-    }
+    call_as(&proxy, &first.access_token, "frank", 3).await;
     assert_eq!(
         calls.load(Ordering::SeqCst),
         1,
         "one introspection for three calls"
     );
 
-    for _ in 0..2 {
-        let echo: Echo = proxy
-            .get("/api/example/a", &second.access_token)
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(echo.sub, "grace");
-    }
+    call_as(&proxy, &second.access_token, "grace", 2).await;
     assert_eq!(
         calls.load(Ordering::SeqCst),
         2,
@@ -222,4 +206,17 @@ async fn phantom_mode_with_the_provider_unreachable_is_502() {
     let response = proxy.get("/api/x/a", "opaque-token").await;
     assert_eq!(response.status(), 502);
     assert_eq!(json(response).await["code"], "provider_unavailable");
+}
+
+/// Calls the example API `times` times with `token`; each answer is `sub`'s.
+async fn call_as(proxy: &TestProxy, token: &str, sub: &str, times: usize) {
+    for _ in 0..times {
+        let echo: Echo = proxy
+            .get("/api/example/a", token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(echo.sub, sub);
+    }
 }
