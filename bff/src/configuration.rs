@@ -10,7 +10,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use th_cookies::{CookieSettings, Secret, SettingsError, Vault};
-use th_proxy::origin::{Origin, OriginError};
+use th_proxy::app_origin::{AppOriginError, AppOrigins, CorsSettings, ForwardedSettings};
+use th_proxy::origin::Origin;
 use th_proxy::{Proxy, ProxyConfig, ProxyError};
 use url::Url;
 
@@ -22,8 +23,12 @@ pub struct Settings {
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
     pub oidc: OidcSettings,
+    /// `[cors]`: the app origins, and any explicit cross-origin callers.
     #[serde(default)]
     pub cors: CorsSettings,
+    /// `[forwarded]`: the proxies in front and the header naming the app host.
+    #[serde(default)]
+    pub forwarded: ForwardedSettings,
     #[serde(default)]
     pub cookies: CookieSettings,
     #[serde(default)]
@@ -82,13 +87,6 @@ fn default_timeout() -> u64 {
     10
 }
 
-/// `[cors]`: the origins allowed to call.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CorsSettings {
-    pub allowed_origins: Vec<String>,
-}
-
 /// `[session]`: lifetimes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -114,12 +112,16 @@ impl Default for SessionSettings {
 pub struct LimitSettings {
     /// The largest JSON body a `/bff/*` endpoint accepts.
     pub max_json_bytes: usize,
+    /// Logins one client address may start a minute (each costs a call to
+    /// the provider); more are 429. 0 turns the limit off.
+    pub login_starts_per_minute: u32,
 }
 
 impl Default for LimitSettings {
     fn default() -> Self {
         Self {
             max_json_bytes: 16 * 1024,
+            login_starts_per_minute: 30,
         }
     }
 }
@@ -172,15 +174,15 @@ pub enum ConfigError {
     Scopes,
     #[error("oidc.http_timeout_secs must be between 1 and 120")]
     Timeout,
-    #[error("cors.allowed_origins: {0}")]
-    Origin(#[from] OriginError),
+    #[error(transparent)]
+    Origins(#[from] AppOriginError),
     #[error("cors.allowed_origins must list the SPA's origin ({0})")]
     SpaOriginNotAllowed(String),
     #[error("{0}")]
     Cookies(#[from] SettingsError),
     #[error(
-        "cookies.secure = false is allowed only when every allowed origin and the redirect URI \
-         are loopback (localhost, 127.0.0.1, [::1])"
+        "cookies.secure = false is allowed only when every allowed origin, cross-origin caller \
+         and redirect URI is loopback (localhost, 127.0.0.1, [::1])"
     )]
     InsecureNotLoopback,
     #[error("session.lifetime_secs and session.login_lifetime_secs must be at least 1")]
@@ -194,11 +196,14 @@ pub enum ConfigError {
 pub struct Config {
     pub listen: SocketAddr,
     pub oidc: OidcConfig,
-    pub allowed_origins: Vec<Origin>,
+    /// The app origins by host, and the explicit cross-origin callers.
+    pub app_origins: AppOrigins,
     pub vault: Arc<Vault>,
     pub session_lifetime: Duration,
     pub login_lifetime: Duration,
     pub max_json_bytes: usize,
+    /// `limits.login_starts_per_minute`; `None` when off.
+    pub login_starts_per_minute: Option<std::num::NonZeroU32>,
     pub log: LogSettings,
     pub proxy: Proxy,
 }
@@ -277,26 +282,24 @@ impl Settings {
         if !(1..=120).contains(&oidc.http_timeout_secs) {
             return Err(ConfigError::Timeout);
         }
-        let allowed_origins = self
-            .cors
-            .allowed_origins
-            .iter()
-            .map(|o| Origin::parse(o))
-            .collect::<Result<Vec<_>, _>>()?;
+        let app_origins = AppOrigins::from_settings(&self.cors, &self.forwarded)?;
         let mut redirects_loopback = true;
         for redirect in &redirect_uris {
             let spa_origin = redirect.origin().ascii_serialization();
-            if !allowed_origins.iter().any(|o| o.as_str() == spa_origin) {
+            if !app_origins.apps().any(|o| o.as_str() == spa_origin) {
                 return Err(ConfigError::SpaOriginNotAllowed(spa_origin));
             }
             redirects_loopback &= Origin::parse(&spa_origin).is_ok_and(|o| o.is_loopback());
         }
         let vault = self.cookies.vault()?;
-        if !self.cookies.secure
-            && (!redirects_loopback || !allowed_origins.iter().all(Origin::is_loopback))
-        {
+        let origins_loopback = app_origins
+            .apps()
+            .chain(app_origins.cross_origin())
+            .all(Origin::is_loopback);
+        if !self.cookies.secure && (!redirects_loopback || !origins_loopback) {
             return Err(ConfigError::InsecureNotLoopback);
         }
+
         if self.session.lifetime_secs == 0 || self.session.login_lifetime_secs == 0 {
             return Err(ConfigError::Lifetime);
         }
@@ -315,11 +318,12 @@ impl Settings {
                 use_par: oidc.use_par,
                 http_timeout: Duration::from_secs(oidc.http_timeout_secs),
             },
-            allowed_origins,
+            app_origins,
             vault,
             session_lifetime: Duration::from_secs(self.session.lifetime_secs),
             login_lifetime: Duration::from_secs(self.session.login_lifetime_secs),
             max_json_bytes: self.limits.max_json_bytes,
+            login_starts_per_minute: std::num::NonZeroU32::new(self.limits.login_starts_per_minute),
             log: self.log,
             proxy,
         })
@@ -445,7 +449,7 @@ mod tests {
                 .map_err(|e| e.to_string())?
                 .validate()
                 .map_err(|e| e.to_string())?;
-            assert_eq!(config.allowed_origins.len(), 2);
+            assert_eq!(config.app_origins.apps().count(), 2);
             assert_eq!(
                 config.oidc.redirect_uris[1].as_str(),
                 "https://admin.example.com/"

@@ -26,6 +26,9 @@ pub enum BffError {
     /// The provider failed us.
     #[error(transparent)]
     Provider(#[from] OidcError),
+    /// The client started too many logins; it may try again after this long.
+    #[error("too many logins started from this address; try again in {} s", .0.as_secs().max(1))]
+    TooManyRequests(std::time::Duration),
     /// A token too large for the cookies, even chunked.
     #[error(transparent)]
     Cookie(#[from] WriteError),
@@ -40,6 +43,7 @@ impl ResponseError for BffError {
             Self::Provider(OidcError::Timeout) => StatusCode::GATEWAY_TIMEOUT,
             Self::Provider(OidcError::Refused(_)) => StatusCode::BAD_REQUEST,
             Self::Provider(_) => StatusCode::BAD_GATEWAY,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Cookie(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -53,6 +57,7 @@ impl ResponseError for BffError {
             Self::Provider(OidcError::Timeout) => codes::PROVIDER_TIMEOUT,
             Self::Provider(OidcError::InvalidIdToken(_)) => codes::INVALID_ID_TOKEN,
             Self::Provider(_) => codes::PROVIDER_UNAVAILABLE,
+            Self::TooManyRequests(_) => codes::RATE_LIMITED,
             Self::Cookie(_) => codes::SESSION_TOO_LARGE,
         };
         let status = self.status_code();
@@ -61,6 +66,14 @@ impl ResponseError for BffError {
         } else {
             tracing::info!(status = status.as_u16(), error = %self, "request refused");
         }
-        json_error(status, code, self.to_string())
+        let mut response = json_error(status, code, self.to_string());
+        if let Self::TooManyRequests(wait) = self {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(secs.max(1)),
+            );
+        }
+        response
     }
 }

@@ -10,6 +10,7 @@ pub mod configuration;
 pub mod error;
 pub mod healthcheck;
 pub mod oidc;
+pub mod rate_limit;
 pub mod routes;
 pub mod session;
 pub mod startup;

@@ -6,12 +6,11 @@ use crate::routes::{claims, health, json_body, login, logout, refresh, session, 
 use crate::session::CookieStore;
 use crate::state::AppState;
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::TcpListener;
-use std::sync::Arc;
 use th_contract::{codes, paths};
-use th_proxy::guard::{AllowedOrigins, cors, csrf_guard, origin_guard};
+use th_proxy::guard::{cors, csrf_guard, origin_guard};
 use th_proxy::json_error::json_error;
 
 /// A bound, not yet running, server.
@@ -39,17 +38,23 @@ impl Application {
             oidc,
             store: Box::new(CookieStore::new(config.vault.clone())),
             vault: config.vault.clone(),
+            login_limiter: config
+                .login_starts_per_minute
+                .map(crate::rate_limit::LoginLimiter::per_minute),
             session_lifetime: config.session_lifetime,
             login_lifetime: config.login_lifetime,
         });
-        let allowed = AllowedOrigins::new(&config.allowed_origins);
-        let mut protected = vec!["/bff/".to_owned()];
-        protected.extend(config.proxy.prefixes());
-        let protected: Arc<[String]> = protected.into();
+        let rules = config.app_origins.clone();
+        if !rules.cross_origin().is_empty() {
+            tracing::warn!(
+                cross_origin = ?rules.cross_origin(),
+                "cors.cross_origin is set: these origins may call with credentials (development only)"
+            );
+        }
         let proxy = config.proxy.clone();
         let max_json = config.max_json_bytes;
         let server = HttpServer::new(move || {
-            let (allowed_for_guard, protected) = (allowed.clone(), protected.clone());
+            let for_guard = rules.clone();
             App::new()
                 .app_data(state.clone())
                 .app_data(json_body::config(max_json))
@@ -61,18 +66,21 @@ impl Application {
                         .route("/userinfo", web::get().to(userinfo::get))
                         .route("/claims", web::get().to(claims::get))
                         .route("/refresh", web::post().to(refresh::post))
-                        .route("/logout", web::post().to(logout::post)),
+                        .route("/logout", web::post().to(logout::post))
+                        // On the scope, so it guards whatever the router
+                        // matched, however the path was spelled.
+                        .wrap(from_fn(csrf_guard)),
                 )
                 .route(paths::HEALTHZ, web::get().to(health::healthz))
                 .route(paths::READYZ, web::get().to(health::readyz))
                 .configure(|cfg| proxy.configure(cfg))
                 .default_service(web::to(not_found))
+                .wrap(Condition::new(
+                    !rules.cross_origin().is_empty(),
+                    cors(&rules),
+                ))
                 .wrap(from_fn(move |req, next| {
-                    csrf_guard(protected.clone(), req, next)
-                }))
-                .wrap(cors(&allowed))
-                .wrap(from_fn(move |req, next| {
-                    origin_guard(allowed_for_guard.clone(), req, next)
+                    origin_guard(for_guard.clone(), req, next)
                 }))
                 .wrap(
                     DefaultHeaders::new()

@@ -1,6 +1,7 @@
 //! What every handler shares.
 
 use crate::oidc::Oidc;
+use crate::rate_limit::LoginLimiter;
 use crate::session::SessionStore;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +13,8 @@ pub struct AppState {
     pub store: Box<dyn SessionStore + Send + Sync>,
     /// For the temporary login cookie, which is not part of the session store.
     pub vault: Arc<Vault>,
+    /// `limits.login_starts_per_minute`; `None` when off.
+    pub login_limiter: Option<LoginLimiter>,
     pub session_lifetime: Duration,
     pub login_lifetime: Duration,
 }

@@ -112,6 +112,7 @@ pub mod codes {
     pub const UPSTREAM_UNAVAILABLE: &str = "upstream_unavailable";
     pub const UPSTREAM_TIMEOUT: &str = "upstream_timeout";
     pub const NOT_FOUND: &str = "not_found";
+    pub const RATE_LIMITED: &str = "rate_limited";
     pub const NOT_READY: &str = "not_ready";
     pub const INTERNAL: &str = "internal_error";
 }

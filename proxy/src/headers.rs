@@ -6,7 +6,14 @@
 //! its `Authorization` never pass: the proxy sets `Authorization` itself.
 //! From the upstream, `Set-Cookie` passes only for the allowed names, so an
 //! upstream cannot overwrite the token handler's cookies.
+//!
+//! `X-Forwarded-*` never carry the client's own words: `-For` is the trusted
+//! chain (`forwarded.rs`), `-Proto` and `-Host` are the configured app
+//! origin the request was sent to (`app_origin.rs`). The headers a proxy in
+//! front adds for this server alone (`forwarded.private_headers`) stop here.
 
+use crate::app_origin::RequestContext;
+use crate::forwarded::trusted_chain;
 use actix_web::HttpRequest;
 use actix_web::http::header::HeaderMap as ActixHeaders;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
@@ -50,13 +57,17 @@ fn dropped_both_ways<'a>(name: &str, connection: impl Iterator<Item = &'a str>) 
 /// The headers sent to the upstream, without `Authorization` (added by the caller).
 pub(crate) fn upstream_request_headers(req: &HttpRequest, pass_cookies: &[String]) -> HeaderMap {
     let incoming = req.headers();
+    let context = RequestContext::of(req);
     let mut out = HeaderMap::with_capacity(incoming.len() + 4);
     for (name, value) in incoming {
         let n = name.as_str();
         let connection = incoming
             .get_all("connection")
             .filter_map(|v| v.to_str().ok());
-        if REQUEST_DROPPED.contains(&n) || dropped_both_ways(n, connection) {
+        if REQUEST_DROPPED.contains(&n)
+            || dropped_both_ways(n, connection)
+            || context.private_headers.iter().any(|p| p == name)
+        {
             continue;
         }
         if let (Ok(name), Ok(value)) = (
@@ -74,7 +85,7 @@ pub(crate) fn upstream_request_headers(req: &HttpRequest, pass_cookies: &[String
     if let Some(cookie) = passed_cookies(incoming, pass_cookies) {
         out.insert(http::header::COOKIE, cookie);
     }
-    add_forwarded(req, &mut out);
+    add_forwarded(req, &context, &mut out);
     out
 }
 
@@ -99,42 +110,32 @@ fn passed_cookies(incoming: &ActixHeaders, allowed: &[String]) -> Option<HeaderV
     HeaderValue::from_str(&kept.join("; ")).ok()
 }
 
-/// `X-Forwarded-For` (the client's chain plus its peer address),
-/// `X-Forwarded-Proto` and `X-Forwarded-Host`.
-fn add_forwarded(req: &HttpRequest, out: &mut HeaderMap) {
-    // One string, no intermediate vectors: this runs on every request.
+/// `X-Forwarded-For` (the trusted chain), `X-Forwarded-Proto` and
+/// `X-Forwarded-Host` (the app origin the request was sent to; none when it
+/// was sent to no app's host).
+fn add_forwarded(req: &HttpRequest, context: &RequestContext, out: &mut HeaderMap) {
+    // One string: this runs on every request.
     let mut chain = String::new();
-    for previous in req
-        .headers()
-        .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-    {
+    for ip in trusted_chain(req, context.trusted_hops) {
         if !chain.is_empty() {
             chain.push_str(", ");
         }
-        chain.push_str(previous);
-    }
-    if let Some(peer) = req.peer_addr() {
-        if !chain.is_empty() {
-            chain.push_str(", ");
-        }
-        let _ = write!(chain, "{}", peer.ip());
+        let _ = write!(chain, "{ip}");
     }
     if !chain.is_empty()
         && let Ok(v) = HeaderValue::from_maybe_shared(bytes::Bytes::from(chain))
     {
         out.insert("x-forwarded-for", v);
     }
-    let info = req.connection_info();
-    let proto = match info.scheme() {
-        "http" => Some(HeaderValue::from_static("http")),
-        "https" => Some(HeaderValue::from_static("https")),
-        other => HeaderValue::from_str(other).ok(),
+    let proto = match context.app.as_ref().map(|a| a.scheme()) {
+        Some("https") => "https",
+        // This server speaks plain HTTP; TLS ends in front of it.
+        _ => "http",
     };
-    if let Some(v) = proto {
-        out.insert("x-forwarded-proto", v);
-    }
-    if let Ok(v) = HeaderValue::from_str(info.host()) {
+    out.insert("x-forwarded-proto", HeaderValue::from_static(proto));
+    if let Some(app) = &context.app
+        && let Ok(v) = HeaderValue::from_str(app.authority())
+    {
         out.insert("x-forwarded-host", v);
     }
 }
@@ -206,17 +207,51 @@ mod tests {
         assert_eq!(out.get("cookie").unwrap(), "theme=dark");
     }
 
+    fn context(app: Option<&str>, trusted_hops: usize) -> RequestContext {
+        RequestContext {
+            app: app.map(|a| std::sync::Arc::new(crate::origin::Origin::parse(a).unwrap())),
+            trusted_hops,
+            private_headers: std::sync::Arc::from(vec![
+                actix_web::http::header::HeaderName::from_static("x-origin-verify"),
+            ]),
+        }
+    }
+
     #[test]
-    fn forwarded_for_appends_the_peer() {
+    fn the_clients_forwarded_headers_never_reach_the_upstream() {
+        use actix_web::HttpMessage;
         let req = TestRequest::get()
             .peer_addr("10.0.0.7:5555".parse().unwrap())
             .insert_header(("x-forwarded-for", "203.0.113.9"))
-            .insert_header(("host", "app.example"))
+            .insert_header(("x-forwarded-host", "evil.example"))
+            .insert_header(("x-forwarded-proto", "gopher"))
+            .insert_header(("forwarded", "for=1.2.3.4;host=evil.example"))
+            .insert_header(("x-origin-verify", "cloudfront-secret"))
+            .insert_header(("host", "evil.example"))
             .to_http_request();
+        req.extensions_mut()
+            .insert(context(Some("https://app.example"), 0));
+        let out = upstream_request_headers(&req, &[]);
+        assert_eq!(out.get("x-forwarded-for").unwrap(), "10.0.0.7");
+        assert_eq!(out.get("x-forwarded-host").unwrap(), "app.example");
+        assert_eq!(out.get("x-forwarded-proto").unwrap(), "https");
+        for gone in ["forwarded", "x-origin-verify", "host"] {
+            assert!(out.get(gone).is_none(), "{gone} passed");
+        }
+    }
+
+    #[test]
+    fn trusted_hops_keep_what_the_proxies_in_front_appended() {
+        use actix_web::HttpMessage;
+        let req = TestRequest::get()
+            .peer_addr("10.0.0.7:5555".parse().unwrap())
+            .insert_header(("x-forwarded-for", "1.2.3.4, 203.0.113.9"))
+            .to_http_request();
+        req.extensions_mut().insert(context(None, 1));
         let out = upstream_request_headers(&req, &[]);
         assert_eq!(out.get("x-forwarded-for").unwrap(), "203.0.113.9, 10.0.0.7");
-        assert_eq!(out.get("x-forwarded-host").unwrap(), "app.example");
         assert_eq!(out.get("x-forwarded-proto").unwrap(), "http");
+        assert!(out.get("x-forwarded-host").is_none());
     }
 
     #[test]

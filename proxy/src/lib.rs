@@ -2,7 +2,9 @@
 //!
 //! * [`Proxy`]: routes from [`ProxyConfig`]; [`Proxy::configure`] mounts them
 //!   on an actix-web `App` (the BFF's, or this crate's own server in [`server`]).
-//! * [`guard`]: the contract's CSRF header and `Origin` allow-list, and CORS.
+//! * [`guard`]: the contract's CSRF header and per-host `Origin` rule, and CORS.
+//! * [`app_origin`]: which app a request was sent to; [`forwarded`]: who
+//!   the client is, as far as the trusted proxies in front vouch.
 //! * [`json_error`]: the contract's JSON error body.
 //!
 //! A request's path through this crate: `route.rs` (which upstream) →
@@ -11,9 +13,11 @@
 //! → `error.rs` (statuses).
 
 mod access_token;
+pub mod app_origin;
 pub mod config;
 mod error;
 mod forward;
+pub mod forwarded;
 pub mod guard;
 mod headers;
 pub mod json_error;
@@ -29,6 +33,7 @@ pub use config::{ConfigError, IntrospectionConfig, ProxyConfig, RouteConfig, Tok
 pub use error::ForwardError;
 pub use phantom::INTROSPECTION_JWT;
 
+use actix_web::middleware::from_fn;
 use actix_web::web;
 use forward::{Forwarder, forward};
 use phantom::Introspector;
@@ -116,8 +121,10 @@ impl Proxy {
     ///
     /// Call it in the `HttpServer` factory: each worker then gets its own
     /// upstream connection pool, while the phantom-token cache is shared.
-    /// The caller wraps the App in the guards (`guard::origin_guard`,
-    /// `guard::cors`, `guard::csrf_guard`).
+    /// Each route's scope carries the CSRF guard itself, so it applies to
+    /// whatever the router matched however the path was spelled; the
+    /// caller wraps the App in `guard::origin_guard` (and `guard::cors`
+    /// when cross-origin callers are configured).
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         let inner = &self.inner;
         let client = upstream::client(&inner.config);
@@ -134,7 +141,8 @@ impl Proxy {
             cfg.service(
                 web::scope(&route.prefix)
                     .app_data(web::Data::new(forwarder))
-                    .default_service(web::to(forward)),
+                    .default_service(web::to(forward))
+                    .wrap(from_fn(guard::csrf_guard)),
             );
         }
     }

@@ -40,6 +40,35 @@ impl Origin {
         &self.0
     }
 
+    /// The `Host` header values a browser sends for this origin: `host`
+    /// with the port when it is not the scheme's default, and, because a
+    /// proxy may spell it out, `host:default-port` too. Lower-case.
+    pub fn host_header_values(&self) -> Vec<String> {
+        let Ok(url) = Url::parse(&self.0) else {
+            return Vec::new();
+        };
+        let Some(host) = url.host_str() else {
+            return Vec::new();
+        };
+        match (url.port(), url.port_or_known_default()) {
+            (Some(port), _) => vec![format!("{host}:{port}")],
+            (None, Some(default)) => vec![host.to_owned(), format!("{host}:{default}")],
+            (None, None) => vec![host.to_owned()],
+        }
+    }
+
+    /// The scheme, `http` or `https`.
+    pub fn scheme(&self) -> &str {
+        self.0.split_once("://").map_or("", |(scheme, _)| scheme)
+    }
+
+    /// `host[:port]`, as in the origin.
+    pub fn authority(&self) -> &str {
+        self.0
+            .split_once("://")
+            .map_or("", |(_, authority)| authority)
+    }
+
     /// Whether the host is a loopback address or `localhost`.
     pub fn is_loopback(&self) -> bool {
         let Ok(url) = Url::parse(&self.0) else {
@@ -89,6 +118,21 @@ mod tests {
         ] {
             assert!(Origin::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn host_header_values_carry_the_port_only_when_it_is_not_the_default() {
+        let app = Origin::parse("https://App.Example.com").unwrap();
+        assert_eq!(
+            app.host_header_values(),
+            ["app.example.com", "app.example.com:443"]
+        );
+        assert_eq!(app.scheme(), "https");
+        assert_eq!(app.authority(), "app.example.com");
+        let dev = Origin::parse("http://localhost:8080").unwrap();
+        assert_eq!(dev.host_header_values(), ["localhost:8080"]);
+        let v6 = Origin::parse("http://[::1]:8080").unwrap();
+        assert_eq!(v6.host_header_values(), ["[::1]:8080"]);
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! The standalone proxy server: its settings file, and an [`Application`]
 //! that binds, reports its port and runs (the binary and the tests share it).
 
-use crate::guard::{AllowedOrigins, cors, csrf_guard, origin_guard};
-use crate::origin::Origin;
+use crate::app_origin::{AppOriginError, AppOrigins, CorsSettings, ForwardedSettings};
+use crate::guard::{cors, origin_guard};
 use crate::{Proxy, ProxyConfig, ProxyError};
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use serde::Deserialize;
 use std::net::TcpListener;
@@ -22,9 +22,12 @@ pub struct Settings {
     /// Worker threads; the number of CPUs when unset.
     #[serde(default)]
     pub workers: Option<usize>,
-    /// `[cors]`: the browser origins allowed to call.
+    /// `[cors]`: the app origins, and any explicit cross-origin callers.
     #[serde(default)]
     pub cors: CorsSettings,
+    /// `[forwarded]`: the proxies in front and the header naming the app host.
+    #[serde(default)]
+    pub forwarded: ForwardedSettings,
     /// `[cookies]`: the key ring and cookie names the BFF writes with.
     #[serde(default)]
     pub cookies: CookieSettings,
@@ -47,23 +50,15 @@ impl Settings {
     }
 }
 
-/// The `[cors]` section.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CorsSettings {
-    /// Origins as browsers send them, e.g. `https://app.example.com`.
-    pub allowed_origins: Vec<String>,
-}
-
 /// Why the server did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cors.allowed_origins: {0}")]
-    Origin(#[from] crate::origin::OriginError),
+    #[error(transparent)]
+    Origins(#[from] AppOriginError),
     #[error(transparent)]
     Cookies(#[from] th_cookies::SettingsError),
     #[error(
-        "cookies.secure = false is allowed only when every cors.allowed_origins entry is a loopback origin"
+        "cookies.secure = false is allowed only when every cors.allowed_origins and cors.cross_origin entry is a loopback origin"
     )]
     InsecureCookiesOffLoopback,
     #[error(transparent)]
@@ -85,13 +80,12 @@ pub struct Application {
 impl Application {
     /// Checks the settings, binds the listener and builds the server.
     pub fn build(settings: Settings) -> Result<Self, StartError> {
-        let origins = settings
-            .cors
-            .allowed_origins
-            .iter()
-            .map(|o| Origin::parse(o))
-            .collect::<Result<Vec<_>, _>>()?;
-        if !settings.cookies.secure && !origins.iter().all(Origin::is_loopback) {
+        let rules = AppOrigins::from_settings(&settings.cors, &settings.forwarded)?;
+        let all_loopback = rules
+            .apps()
+            .chain(rules.cross_origin())
+            .all(|o| o.is_loopback());
+        if !settings.cookies.secure && !all_loopback {
             return Err(StartError::InsecureCookiesOffLoopback);
         }
         let vault = Arc::new(settings.cookies.vault()?);
@@ -101,19 +95,17 @@ impl Application {
             source,
         })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
-        let allowed = AllowedOrigins::new(&origins);
-        let prefixes: Arc<[String]> = proxy.prefixes().into();
         tracing::info!(port, routes = ?proxy.prefixes(), "the proxy listens");
         let mut server = HttpServer::new(move || {
-            let (csrf_prefixes, origin_allowed) = (prefixes.clone(), allowed.clone());
+            let for_guard = rules.clone();
             App::new()
                 .route("/healthz", web::get().to(HttpResponse::NoContent))
                 .configure(|c| proxy.configure(c))
-                .wrap(from_fn(move |r, n| csrf_guard(csrf_prefixes.clone(), r, n)))
-                .wrap(cors(&allowed))
-                .wrap(from_fn(move |r, n| {
-                    origin_guard(origin_allowed.clone(), r, n)
-                }))
+                .wrap(Condition::new(
+                    !rules.cross_origin().is_empty(),
+                    cors(&rules),
+                ))
+                .wrap(from_fn(move |r, n| origin_guard(for_guard.clone(), r, n)))
         });
         if let Some(n) = settings.workers {
             server = server.workers(n.max(1));

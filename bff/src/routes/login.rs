@@ -14,10 +14,14 @@ use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::Arc;
 use th_contract::{
     LoginEndRequest, LoginEndResponse, LoginStartRequest, LoginStartResponse, ReturnTo,
 };
 use th_cookies::{AccessTokenPayload, CookieKind, CookieOut, Secret};
+use th_proxy::app_origin::RequestContext;
+use th_proxy::forwarded::client_ip;
+use th_proxy::origin::Origin;
 use url::Url;
 
 /// The login cookie's content, from start to end of one login.
@@ -44,7 +48,20 @@ pub async fn start(
         .map(|raw| ReturnTo::parse(&raw))
         .transpose()
         .map_err(|e| BffError::BadRequest(e.to_string()))?;
-    let redirect = state.oidc.redirect_uri_for(request_origin(&req)).clone();
+    if let Some(limiter) = &state.login_limiter {
+        let context = RequestContext::of(&req);
+        if let Some(client) = client_ip(&req, context.trusted_hops) {
+            limiter.check(client).map_err(BffError::TooManyRequests)?;
+        }
+    }
+    let app = request_app(&req).ok_or_else(|| {
+        BffError::BadRequest(
+            "this host is not one of the configured app origins (cors.allowed_origins); \
+             start the login from the app's own host"
+                .into(),
+        )
+    })?;
+    let redirect = state.oidc.redirect_uri_for(Some(app.as_str())).clone();
     let login = state.oidc.start_login(&redirect).await?;
     let saved = LoginState {
         state: login.state,
@@ -154,7 +171,9 @@ async fn complete(
             "the login took too long; start again".into(),
         ));
     }
-    if login.redirect_uri != redirect.as_str() {
+    let same_app =
+        request_app(req).is_some_and(|app| app.as_str() == redirect.origin().ascii_serialization());
+    if login.redirect_uri != redirect.as_str() || !same_app {
         return Err(BffError::LoginFailed(
             "the response arrived at another app than the one that started the login".into(),
         ));
@@ -232,11 +251,10 @@ pub(crate) async fn save_tokens(
     Ok(state.store.save(req, new).await?)
 }
 
-/// The request's `Origin` (already checked against the allow-list by the guard).
-pub(crate) fn request_origin(req: &HttpRequest) -> Option<&str> {
-    req.headers()
-        .get(actix_web::http::header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
+/// The app origin whose host the request was sent to (the origin guard
+/// resolved it from the configured host header, never from `Origin`).
+pub(crate) fn request_app(req: &HttpRequest) -> Option<Arc<Origin>> {
+    RequestContext::of(req).app
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

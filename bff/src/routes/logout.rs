@@ -1,7 +1,7 @@
 //! `POST /bff/logout`: clears the session, revokes the refresh token, and
 //! answers the provider's end-session URL.
 
-use super::login::request_origin;
+use super::login::request_app;
 use super::with_cookies;
 use crate::clock;
 use crate::session::request_cookies;
@@ -23,7 +23,10 @@ pub async fn post(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
             }
         }
     }
-    let after = state.oidc.post_logout_uri_for(request_origin(&req));
+    let app = request_app(&req);
+    let after = state
+        .oidc
+        .post_logout_uri_for(app.as_ref().map(|a| a.as_str()));
     let logout_url = match state
         .oidc
         .logout_url(id.as_ref().map(|i| &i.token), after)

@@ -6,7 +6,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use th_testkit::{ProviderOptions, TestProvider};
 
 /// An upstream that reports what it received (never the token itself).
-async fn start_upstream(issuer: String) -> String {
+pub async fn start_upstream(issuer: String) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let server = HttpServer::new(move || {
@@ -34,7 +34,12 @@ async fn start_upstream(issuer: String) -> String {
                     "bearer": auth.starts_with("Bearer "),
                     "userinfo_status": userinfo,
                     "cookie": req.headers().get("cookie").is_some(),
-                    "csrf": req.headers().get("x-csrf").map(|v| v.to_str().unwrap_or_default().to_owned()),
+                    "csrf": header(&req, "x-csrf"),
+                    "xff": header(&req, "x-forwarded-for"),
+                    "xfh": header(&req, "x-forwarded-host"),
+                    "xfp": header(&req, "x-forwarded-proto"),
+                    "forwarded": header(&req, "forwarded"),
+                    "origin_verify": header(&req, "x-origin-verify"),
                 }))
             }
         }))
@@ -45,6 +50,49 @@ async fn start_upstream(issuer: String) -> String {
     .run();
     tokio::spawn(server);
     base
+}
+
+fn header(req: &HttpRequest, name: &str) -> Option<String> {
+    req.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
+}
+
+/// A BFF with the provider, one proxy route `/api/echo` to the reporting upstream.
+pub async fn app_with_echo_route() -> (TestProvider, crate::helpers::TestApp) {
+    let provider = TestProvider::start(ProviderOptions::default()).await;
+    let upstream = start_upstream(provider.issuer().to_owned()).await;
+    let mut options = AppOptions::for_issuer(provider.issuer());
+    options.extra_toml =
+        format!("[proxy]\n[[proxy.routes]]\nprefix = \"/api/echo\"\nupstream = \"{upstream}\"\n");
+    (provider, spawn_app(options).await)
+}
+
+#[tokio::test]
+async fn the_clients_forwarded_headers_and_the_origin_secret_never_reach_the_upstream() {
+    let (_provider, mut app) = app_with_echo_route().await;
+    app.login_as("ursula").await;
+    let builder = app
+        .request(reqwest::Method::GET, "/api/echo/things")
+        .header("x-forwarded-for", "1.2.3.4")
+        .header("x-forwarded-host", "evil.example")
+        .header("x-forwarded-proto", "gopher")
+        .header("forwarded", "for=1.2.3.4;host=evil.example;proto=http")
+        .header("x-origin-verify", "the-cloudfront-secret");
+    let answer = app.send(builder).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let b = &answer.body;
+    assert_eq!(
+        b["xff"], "127.0.0.1",
+        "only the connecting peer, no trusted hop"
+    );
+    assert_eq!(
+        b["xfh"], "app.example.test",
+        "the app host, from configuration"
+    );
+    assert_eq!(b["xfp"], "https", "the app origin's scheme");
+    assert!(b["forwarded"].is_null(), "{b}");
+    assert!(b["origin_verify"].is_null(), "{b}");
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! The contract's CSRF header, Origin allow-list and CORS.
 
-use crate::helpers::{SPA, spawn_with_provider};
+use crate::helpers::{AppOptions, SPA, spawn_app_toml, spawn_with_provider};
 use reqwest::Method;
+use th_testkit::{ProviderOptions, TestProvider};
 
 const BFF_ENDPOINTS: [(&str, &str); 7] = [
     ("POST", "/bff/login/start"),
@@ -21,6 +22,7 @@ async fn missing_csrf_header_is_403() {
             .http
             .request(method.parse().unwrap(), format!("{}{path}", app.base))
             .header("origin", SPA)
+            .header("host", "app.example.test")
             .json(&serde_json::json!({}))
             .send()
             .await
@@ -99,12 +101,32 @@ async fn cors_preflight_from_a_foreign_origin_gets_no_allow_headers() {
 }
 
 #[tokio::test]
-async fn cors_preflight_from_the_spa_allows_credentials_and_the_csrf_header() {
-    let (_provider, app) = spawn_with_provider().await;
+async fn the_same_origin_spa_gets_no_cors_headers() {
+    // In production the app and the BFF share an origin: CORS is never needed.
+    let (_provider, mut app) = spawn_with_provider().await;
+    let answer = app.session().await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    for name in [
+        "access-control-allow-origin",
+        "access-control-allow-credentials",
+    ] {
+        assert!(answer.headers.get(name).is_none(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn an_explicit_cross_origin_caller_gets_credentialed_cors_and_the_csrf_header() {
+    const DEV: &str = "https://dev.example.test";
+    let provider = TestProvider::start(ProviderOptions::default()).await;
+    let toml = AppOptions::for_issuer(provider.issuer()).toml().replace(
+        &format!("allowed_origins = [\"{SPA}\"]"),
+        &format!("allowed_origins = [\"{SPA}\"]\ncross_origin = [\"{DEV}\"]"),
+    );
+    let app = spawn_app_toml(&toml).await;
     let response = app
         .http
         .request(Method::OPTIONS, format!("{}/bff/login/start", app.base))
-        .header("origin", SPA)
+        .header("origin", DEV)
         .header("access-control-request-method", "POST")
         .header("access-control-request-headers", "x-csrf, content-type")
         .send()
@@ -112,7 +134,7 @@ async fn cors_preflight_from_the_spa_allows_credentials_and_the_csrf_header() {
         .unwrap();
     assert!(response.status().is_success(), "{}", response.status());
     let headers = response.headers();
-    assert_eq!(headers["access-control-allow-origin"], SPA);
+    assert_eq!(headers["access-control-allow-origin"], DEV);
     assert_eq!(headers["access-control-allow-credentials"], "true");
     let allowed = headers["access-control-allow-headers"]
         .to_str()

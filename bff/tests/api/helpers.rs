@@ -137,21 +137,28 @@ impl TestApp {
         method: reqwest::Method,
         path: &str,
     ) -> reqwest::RequestBuilder {
+        // The host the browser calls is the app's own: one BFF serves each
+        // app on that app's host, and only its origin may call there.
+        let host = origin.split_once("://").map_or(origin, |(_, h)| h);
         let mut builder = self
             .http
             .request(method, format!("{}{path}", self.base))
             .header("x-csrf", "1")
-            .header("origin", origin);
+            .header("origin", origin)
+            .header("host", host);
         if !self.jar.is_empty() {
-            let cookie = self
-                .jar
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            builder = builder.header(COOKIE, cookie);
+            builder = builder.header(COOKIE, self.cookie_header());
         }
         builder
+    }
+
+    /// The jar as one `Cookie` header value.
+    pub fn cookie_header(&self) -> String {
+        self.jar
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     /// Sends, reads the answer, and applies its `Set-Cookie`s to the jar.

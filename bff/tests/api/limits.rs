@@ -57,3 +57,36 @@ async fn unknown_path_is_a_json_404() {
     assert_eq!(answer.status, 404);
     assert_eq!(answer.body["code"], "not_found");
 }
+
+#[tokio::test]
+async fn too_many_login_starts_from_one_address_are_429_and_a_forged_forwarded_for_does_not_help() {
+    let provider = th_testkit::TestProvider::start(Default::default()).await;
+    let toml = crate::helpers::AppOptions::for_issuer(provider.issuer())
+        .toml()
+        .replace(
+            "max_json_bytes = 4096",
+            "max_json_bytes = 4096\nlogin_starts_per_minute = 3",
+        );
+    let mut app = crate::helpers::spawn_app_toml(&toml).await;
+    for _ in 0..3 {
+        let start = app.login_start(None).await;
+        assert_eq!(start.status, 200, "{:?}", start.body);
+    }
+    for forged in ["203.0.113.1", "203.0.113.2"] {
+        let builder = app
+            .request(Method::POST, "/bff/login/start")
+            .header("x-forwarded-for", forged)
+            .json(&serde_json::json!({}));
+        let answer = app.send(builder).await;
+        assert_eq!(answer.status, 429, "{:?}", answer.body);
+        assert_eq!(answer.body["code"], "rate_limited");
+        let retry: u64 = answer.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=20).contains(&retry), "{retry}");
+    }
+    // Other endpoints are not limited.
+    assert_eq!(app.session().await.status, 200);
+}

@@ -14,6 +14,7 @@ mod limits;
 mod login_errors;
 mod login_flow;
 mod par_and_chunking;
+mod path_spellings;
 mod provider_faults;
 mod return_to;
 mod several_apps;

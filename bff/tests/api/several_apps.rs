@@ -75,3 +75,74 @@ async fn a_response_delivered_to_another_app_than_the_one_that_started_is_400() 
     assert_eq!(end.status, 400, "{:?}", end.body);
     assert!(app.cookie_named("-at").is_none());
 }
+
+#[tokio::test]
+async fn an_apps_origin_on_another_apps_host_is_403() {
+    // A script on app.example.test calling admin.example.test with the
+    // browser's admin cookies (same-site, so SameSite=Strict sends them).
+    let (_provider, app) = two_apps().await;
+    for (method, path) in [
+        (Method::GET, "/bff/claims"),
+        (Method::POST, "/bff/login/start"),
+    ] {
+        let response = app
+            .http
+            .request(method.clone(), format!("{}{path}", app.base))
+            .header("host", "admin.example.test")
+            .header("origin", SPA)
+            .header("x-csrf", "1")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{method} {path}");
+        assert!(
+            response
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none()
+        );
+    }
+    // Its own origin is fine there.
+    let response = app
+        .http
+        .get(format!("{}/bff/session", app.base))
+        .header("host", "admin.example.test")
+        .header("origin", ADMIN)
+        .header("x-csrf", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_login_started_on_one_host_cannot_be_finished_on_another() {
+    let (_provider, mut app) = two_apps().await;
+    let start = app.login_start(None).await;
+    let url = start.body["authorizationUrl"].as_str().unwrap();
+    let callback = Browser::new().sign_in(url, "tess", REDIRECT).await.unwrap();
+    // The admin app's script posts the app's callback, with every cookie the
+    // app holds (as if they were domain cookies).
+    let builder = app
+        .request_from(ADMIN, Method::POST, "/bff/login/end")
+        .json(&json!({ "pageUrl": callback }));
+    let end = app.send(builder).await;
+    assert_eq!(end.status, 400, "{:?}", end.body);
+    assert!(app.cookie_named("-at").is_none());
+}
+
+#[tokio::test]
+async fn a_login_cannot_start_on_a_host_that_is_no_apps() {
+    let (_provider, app) = two_apps().await;
+    let response = app
+        .http
+        .post(format!("{}/bff/login/start", app.base))
+        .header("host", "bff.internal.example")
+        .header("x-csrf", "1")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+}

@@ -10,12 +10,15 @@ use th_cookies::{
     AccessTokenPayload, CookieKind, CookieSettings, KeySetting, RequestCookies, Secret, Vault,
 };
 use th_example_api::VerifierSettings;
-use th_proxy::server::{Application, CorsSettings, Settings};
+use th_proxy::app_origin::CorsSettings;
+use th_proxy::server::{Application, Settings};
 use th_proxy::{ProxyConfig, RouteConfig};
 use th_testkit::{ProviderOptions, TestProvider, TokenFormat};
 
 /// The SPA's origin in these tests.
 pub const APP_ORIGIN: &str = "https://app.example.test";
+/// The host the SPA's requests are sent to (the proxy serves the app's host).
+pub const APP_HOST: &str = "app.example.test";
 
 /// The cookie settings the BFF would use: one fixed test key.
 pub fn cookie_settings() -> CookieSettings {
@@ -44,7 +47,9 @@ pub async fn spawn_proxy(config: ProxyConfig) -> TestProxy {
         workers: Some(1),
         cors: CorsSettings {
             allowed_origins: vec![APP_ORIGIN.into()],
+            ..Default::default()
         },
+        forwarded: Default::default(),
         cookies,
         proxy: config,
     })
@@ -93,6 +98,7 @@ impl TestProxy {
             .request(method, format!("{}{path}", self.base))
             .header("x-csrf", "1")
             .header("origin", APP_ORIGIN)
+            .header("host", APP_HOST)
     }
 
     /// A logged-in GET.

@@ -107,18 +107,54 @@ async fn hop_by_hop_headers_stay_and_forwarded_headers_are_added() {
         .header("x-hop", "1")
         .header("proxy-authorization", "Basic eDp5")
         .header("x-end-to-end", "kept")
+        // The client's own words about where it came from: never believed.
+        .header("x-forwarded-for", "1.2.3.4")
+        .header("x-forwarded-host", "evil.example")
+        .header("x-forwarded-proto", "gopher")
+        .header("forwarded", "for=1.2.3.4;host=evil.example")
+        .header("x-origin-verify", "the-cloudfront-secret")
         .send()
         .await
         .unwrap();
     let headers = json(response).await;
-    for gone in ["x-hop", "proxy-authorization", "x-csrf-never"] {
+    for gone in [
+        "x-hop",
+        "proxy-authorization",
+        "x-csrf-never",
+        "forwarded",
+        "x-origin-verify",
+    ] {
         assert!(headers.get(gone).is_none(), "{gone}: {headers}");
     }
     assert_eq!(headers["x-end-to-end"], serde_json::json!(["kept"]));
     assert_eq!(headers["x-forwarded-for"], serde_json::json!(["127.0.0.1"]));
-    assert_eq!(headers["x-forwarded-proto"], serde_json::json!(["http"]));
-    let host = proxy.base.trim_start_matches("http://");
-    assert_eq!(headers["x-forwarded-host"], serde_json::json!([host]));
+    // The scheme and host of the app origin the request was sent to.
+    assert_eq!(headers["x-forwarded-proto"], serde_json::json!(["https"]));
+    assert_eq!(headers["x-forwarded-host"], serde_json::json!([APP_HOST]));
+}
+
+#[tokio::test]
+async fn no_spelling_of_a_route_passes_without_the_csrf_header() {
+    let proxy = spawn_proxy(one_route("/api/echo", &echo_headers())).await;
+    for path in [
+        "/%61pi/echo/a",
+        "/api/%65cho/a",
+        "/%61%70%69/echo/a",
+        "/api%2fecho/a",
+        "//api/echo/a",
+        "/API/echo/a",
+    ] {
+        let response = proxy
+            .http
+            .get(format!("{}{path}", proxy.base))
+            .header("host", APP_HOST)
+            .header("cookie", proxy.session_cookie("opaque-token"))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        assert!(status == 403 || status == 404, "{path} answered {status}");
+    }
 }
 
 #[tokio::test]
