@@ -13,6 +13,11 @@ pub struct AccessTokenPayload {
     /// When it expires, in seconds since the Unix epoch, when the provider said.
     #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
+    /// The app origin whose host the session was made on. A cookie shown on
+    /// another app's host (a configured cookie domain shares them) is no
+    /// session there. Absent in cookies written before it existed.
+    #[serde(rename = "h", default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
 }
 
 /// Seconds since the Unix epoch: the clock every expiry in a cookie is read against.
@@ -27,6 +32,11 @@ impl AccessTokenPayload {
     pub fn is_expired(&self, now: i64) -> bool {
         self.expires_at.is_some_and(|exp| exp <= now)
     }
+
+    /// Whether the cookie may be used on a request sent to `app`.
+    pub fn belongs_to(&self, app: Option<&str>) -> bool {
+        self.app.is_none() || self.app.as_deref() == app
+    }
 }
 
 #[cfg(test)]
@@ -38,13 +48,27 @@ mod tests {
         let p = AccessTokenPayload {
             token: Secret::new("t"),
             expires_at: Some(100),
+            app: None,
         };
         assert!(p.is_expired(100));
         assert!(!p.is_expired(99));
         let no_exp = AccessTokenPayload {
             token: Secret::new("t"),
             expires_at: None,
+            app: None,
         };
         assert!(!no_exp.is_expired(i64::MAX));
+    }
+
+    #[test]
+    fn a_cookie_bound_to_an_app_belongs_to_that_app_only() {
+        let bound = AccessTokenPayload {
+            token: Secret::new("t"),
+            expires_at: None,
+            app: Some("https://app.example".into()),
+        };
+        assert!(bound.belongs_to(Some("https://app.example")));
+        assert!(!bound.belongs_to(Some("https://admin.example")));
+        assert!(!bound.belongs_to(None));
     }
 }

@@ -19,6 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let payload = AccessTokenPayload {
         token: Secret::new(token),
         expires_at: Some(now.as_secs() as i64 + 3600),
+        app: None,
     };
     let cookies = vault.write_json(
         &RequestCookies::default(),

@@ -1,5 +1,6 @@
 //! The access token, from the request's encrypted cookie.
 
+use crate::app_origin::RequestContext;
 use crate::error::ForwardError;
 use actix_web::HttpRequest;
 use th_cookies::{AccessTokenPayload, CookieKind, RequestCookies, Secret, Vault, unix_now};
@@ -22,6 +23,11 @@ pub(crate) fn from_request(req: &HttpRequest, vault: &Vault) -> Result<Secret, F
             tracing::debug!(reason = %e, "no usable access-token cookie");
             ForwardError::Unauthorized
         })?;
+    let app = RequestContext::of(req).app;
+    if !payload.belongs_to(app.as_ref().map(|o| o.as_str())) {
+        tracing::info!("an access-token cookie made on another app's host was refused");
+        return Err(ForwardError::Unauthorized);
+    }
     if payload.is_expired(unix_now()) {
         tracing::debug!("the access token in the cookie has expired");
         return Err(ForwardError::Unauthorized);

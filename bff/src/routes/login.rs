@@ -235,17 +235,20 @@ pub(crate) async fn save_tokens(
         .clone()
         .or(old_id)
         .ok_or(BffError::Unauthorized("the session has no ID token"))?;
+    let app = request_app(req).map(|a| a.as_str().to_owned());
     let new = NewTokens {
         access: AccessTokenPayload {
             token: tokens.access_token.clone(),
             expires_at: tokens
                 .expires_in
                 .map(|secs| now + i64::try_from(secs).unwrap_or(i64::MAX / 2)),
+            app: app.clone(),
         },
         refresh: tokens.refresh_token.as_ref(),
         id: IdTokenPayload {
             token: id_token,
             session_expires_at,
+            app,
         },
     };
     Ok(state.store.save(req, new).await?)

@@ -5,6 +5,7 @@ use actix_web::HttpRequest;
 use std::sync::Arc;
 use std::time::Duration;
 use th_cookies::{AccessTokenPayload, CookieKind, Secret, Vault, WriteError};
+use th_proxy::app_origin::RequestContext;
 
 /// Tokens in sealed cookies (the default store).
 pub struct CookieStore {
@@ -23,16 +24,20 @@ pub use th_proxy::request_cookies;
 #[async_trait::async_trait(?Send)]
 impl SessionStore for CookieStore {
     async fn access_token(&self, req: &HttpRequest) -> Option<AccessTokenPayload> {
+        let app = RequestContext::of(req).app;
         self.vault
-            .read_json(&request_cookies(req), CookieKind::Access)
+            .read_json::<AccessTokenPayload>(&request_cookies(req), CookieKind::Access)
             .ok()
+            .filter(|a| a.belongs_to(app.as_ref().map(|o| o.as_str())))
     }
 
     async fn id_token(&self, req: &HttpRequest, now: i64) -> Option<IdTokenPayload> {
+        let app = RequestContext::of(req).app;
         self.vault
             .read_json::<IdTokenPayload>(&request_cookies(req), CookieKind::Id)
             .ok()
             .filter(|id| id.session_expires_at > now)
+            .filter(|id| id.belongs_to(app.as_ref().map(|o| o.as_str())))
     }
 
     async fn refresh_token(&self, req: &HttpRequest) -> Option<Secret> {

@@ -23,6 +23,17 @@ pub struct IdTokenPayload {
     /// When the session ends, refreshes or not (Unix seconds).
     #[serde(rename = "s")]
     pub session_expires_at: i64,
+    /// The app origin whose host the session was made on; the session is
+    /// no session on another app's host. Absent in cookies written before.
+    #[serde(rename = "h", default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+}
+
+impl IdTokenPayload {
+    /// Whether the session may be used on a request sent to `app`.
+    pub fn belongs_to(&self, app: Option<&str>) -> bool {
+        self.app.is_none() || self.app.as_deref() == app
+    }
 }
 
 /// Tokens to store after a login or a refresh.

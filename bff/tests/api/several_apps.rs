@@ -25,7 +25,9 @@ async fn two_apps() -> (TestProvider, crate::helpers::TestApp) {
         .replace(
             &format!("allowed_origins = [\"{SPA}\"]"),
             &format!("allowed_origins = [\"{SPA}\", \"{ADMIN}\"]"),
-        );
+        )
+        // A route whose upstream is never reached in these tests.
+        + "\n[proxy]\n[[proxy.routes]]\nprefix = \"/api/nowhere\"\nupstream = \"http://127.0.0.1:9\"\n";
     let app = spawn_app_toml(&toml).await;
     (provider, app)
 }
@@ -145,4 +147,22 @@ async fn a_login_cannot_start_on_a_host_that_is_no_apps() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn a_session_made_on_one_app_host_is_no_session_on_another() {
+    // Host-only cookies keep the hosts apart in a browser; a configured
+    // cookie domain (or a copied cookie) would not, so the session itself
+    // names the app it was made on.
+    let (_provider, mut app) = two_apps().await;
+    app.login_as("uma").await;
+    assert_eq!(app.get("/bff/claims").await.status, 200);
+    for path in ["/bff/claims", "/bff/userinfo", "/api/nowhere/x"] {
+        let builder = app.request_from(ADMIN, Method::GET, path);
+        let answer = app.send(builder).await;
+        assert_eq!(answer.status, 401, "{path}: {:?}", answer.body);
+    }
+    let builder = app.request_from(ADMIN, Method::GET, "/bff/session");
+    let session = app.send(builder).await;
+    assert_eq!(session.body["isLoggedIn"], false, "{:?}", session.body);
 }

@@ -77,6 +77,7 @@ impl TestProxy {
         let payload = AccessTokenPayload {
             token: Secret::new(token),
             expires_at,
+            app: None,
         };
         self.vault
             .write_json(
