@@ -106,6 +106,12 @@ module "bff" {
       # Every other app host: a login started there comes back there.
       TH_OIDC__EXTRA_REDIRECT_URIS = jsonencode([for k, h in local.spa_hosts : "https://${h}/" if k != local.primary_client])
       TH_CORS__ALLOWED_ORIGINS          = jsonencode([for h in values(local.spa_hosts) : "https://${h}"])
+      # CloudFront's function sets X-Forwarded-Host from the viewer's Host
+      # (the ALB is reachable only with CloudFront's secret header), and
+      # CloudFront and the ALB each append to X-Forwarded-For.
+      TH_FORWARDED__HOST_HEADER     = "x-forwarded-host"
+      TH_FORWARDED__TRUSTED_HOPS    = "2"
+      TH_FORWARDED__PRIVATE_HEADERS = jsonencode([lower(module.bff.origin_verify_header)])
     },
     var.bff_extra_environment,
   )

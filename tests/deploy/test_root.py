@@ -42,6 +42,15 @@ def test_bff_redirect_uri_is_the_primary_spa_url(root):
     assert "TH_OIDC__REDIRECT_URI" in env and "local.spa_hosts[local.primary_client]" in env
 
 
+def test_bff_trusts_the_host_and_hops_that_cloudfront_and_the_alb_set(root):
+    env = root.modules["bff"]["environment"]
+    assert '"x-forwarded-host"' in env
+    assert re.search(r'TH_FORWARDED__TRUSTED_HOPS\s*=\s*"2"', env), env
+    assert "TH_FORWARDED__PRIVATE_HEADERS" in env and "module.bff.origin_verify_header" in env
+    # Each app origin is one of the SPA hosts, over https.
+    assert 'TH_CORS__ALLOWED_ORIGINS' in env and '"https://${h}"' in env
+
+
 def test_examples_define_wasm_clients(root):
     for env in ("dev", "prod"):
         clients = tfvars(env)["wasm_clients"]

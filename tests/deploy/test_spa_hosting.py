@@ -194,8 +194,30 @@ def test_bff_paths_are_never_cached_and_get_cookies_and_headers(spa):
     assert policy["name"] == "Managed-AllViewerExceptHostHeader"
 
 
-def test_bff_paths_skip_the_spa_routing_function(spa):
-    assert "function_association" not in bff_behavior(spa)
+def test_bff_paths_skip_the_spa_routing_function_and_name_the_app_host(spa):
+    assoc = block(bff_behavior(spa), "function_association")
+    assert assoc["event_type"] == "viewer-request"
+    assert assoc["function_arn"] == "${aws_cloudfront_function.bff_forwarded_host.arn}"
+    assert spa.res("aws_cloudfront_function", "bff_forwarded_host")["runtime"] == "cloudfront-js-2.0"
+
+
+def run_forwarded_host(headers: dict) -> dict:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is required to run the CloudFront function (scripts/setup.d/20-node.sh installs it)")
+    source = (TERRAFORM / "modules" / "spa_hosting" / "bff_forwarded_host.js").read_text()
+    event = {"request": {"uri": "/bff/session", "headers": headers}}
+    script = source + f"\nprocess.stdout.write(JSON.stringify(handler({json.dumps(event)})));"
+    out = subprocess.run([node, "-e", script], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["headers"]
+
+
+def test_the_bff_gets_the_viewers_host_and_never_the_clients_forwarded_host():
+    headers = run_forwarded_host(
+        {"host": {"value": "app.example.com"}, "x-forwarded-host": {"value": "admin.example.com"}}
+    )
+    assert headers["x-forwarded-host"] == {"value": "app.example.com"}
+    assert "x-forwarded-host" not in run_forwarded_host({"x-forwarded-host": {"value": "admin.example.com"}})
 
 
 def test_bff_origin_is_tls_only_and_carries_the_verify_header(spa):

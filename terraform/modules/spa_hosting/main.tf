@@ -292,6 +292,15 @@ resource "aws_cloudfront_function" "spa_routing" {
   code    = file("${path.module}/spa_routing.js")
 }
 
+# The BFF's paths: the app host the browser called, in X-Forwarded-Host.
+resource "aws_cloudfront_function" "bff_forwarded_host" {
+  name    = "${var.name}-bff-forwarded-host"
+  runtime = "cloudfront-js-2.0"
+  comment = "X-Forwarded-Host from the viewer's Host, for the BFF"
+  publish = true
+  code    = file("${path.module}/bff_forwarded_host.js")
+}
+
 resource "aws_cloudfront_distribution" "client" {
   #checkov:skip=CKV_AWS_68:Static, public, immutable files with no dynamic surface; the BFF's ALB carries the WAF.
   #checkov:skip=CKV2_AWS_47:See CKV_AWS_68: no WAF on the static SPA, so no Log4j rule either; nothing here runs Java.
@@ -349,6 +358,11 @@ resource "aws_cloudfront_distribution" "client" {
       cache_policy_id            = data.aws_cloudfront_cache_policy.disabled.id
       origin_request_policy_id   = data.aws_cloudfront_origin_request_policy.all_viewer_except_host.id
       response_headers_policy_id = aws_cloudfront_response_headers_policy.spa.id
+
+      function_association {
+        event_type   = "viewer-request"
+        function_arn = aws_cloudfront_function.bff_forwarded_host.arn
+      }
     }
   }
 
