@@ -10,6 +10,8 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test"
 cargo test --workspace --locked
+echo "==> cargo test: the BFF's API suite again, on the Redis session store"
+TH_TEST_SESSION_STORE=redis cargo test --locked -p th-bff --test api
 for suite in scripts/test.d/*.sh; do
   [[ -e $suite ]] || continue
   echo "==> test: $(basename "$suite")"

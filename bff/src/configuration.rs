@@ -1,6 +1,7 @@
 //! Typed settings: a TOML file, then `TH_`-prefixed environment variables
 //! (`TH_OIDC__CLIENT_SECRET` sets `oidc.client_secret`), validated once at start.
 
+use crate::session::{RedisSettings, RedisSettingsError};
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
@@ -33,6 +34,9 @@ pub struct Settings {
     pub cookies: CookieSettings,
     #[serde(default)]
     pub session: SessionSettings,
+    /// `[redis]`: the server-side session store (with `session.store = "redis"`).
+    #[serde(default)]
+    pub redis: Option<RedisSettings>,
     #[serde(default)]
     pub limits: LimitSettings,
     #[serde(default)]
@@ -87,10 +91,23 @@ fn default_timeout() -> u64 {
     10
 }
 
-/// `[session]`: lifetimes.
+/// Where sessions live.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// Sealed cookies: no server state (the default).
+    #[default]
+    Cookie,
+    /// Redis: the browser holds a sealed session key; the server can end sessions.
+    Redis,
+}
+
+/// `[session]`: the store and the lifetimes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SessionSettings {
+    /// `cookie` (the default) or `redis` (needs `[redis]`).
+    pub store: StoreKind,
     /// The longest a session lasts, refreshes included.
     pub lifetime_secs: u64,
     /// How long a started login may take.
@@ -100,6 +117,7 @@ pub struct SessionSettings {
 impl Default for SessionSettings {
     fn default() -> Self {
         Self {
+            store: StoreKind::Cookie,
             lifetime_secs: 8 * 3600,
             login_lifetime_secs: 600,
         }
@@ -189,6 +207,17 @@ pub enum ConfigError {
     Lifetime,
     #[error("{0}")]
     Proxy(#[from] ProxyError),
+    #[error("session.store = \"redis\" needs a [redis] section with a url (e.g. TH_REDIS__URL)")]
+    RedisMissing,
+    #[error(transparent)]
+    Redis(#[from] RedisSettingsError),
+}
+
+/// The session store chosen, with its settings.
+#[derive(Debug, Clone)]
+pub enum StoreChoice {
+    Cookie,
+    Redis(RedisSettings),
 }
 
 /// Settings after validation: every value parsed and safe to use.
@@ -199,6 +228,7 @@ pub struct Config {
     /// The app origins by host, and the explicit cross-origin callers.
     pub app_origins: AppOrigins,
     pub vault: Arc<Vault>,
+    pub session_store: StoreChoice,
     pub session_lifetime: Duration,
     pub login_lifetime: Duration,
     pub max_json_bytes: usize,
@@ -303,6 +333,14 @@ impl Settings {
         if self.session.lifetime_secs == 0 || self.session.login_lifetime_secs == 0 {
             return Err(ConfigError::Lifetime);
         }
+        let session_store = match (self.session.store, self.redis) {
+            (StoreKind::Cookie, _) => StoreChoice::Cookie,
+            (StoreKind::Redis, None) => return Err(ConfigError::RedisMissing),
+            (StoreKind::Redis, Some(redis)) => {
+                redis.validate()?;
+                StoreChoice::Redis(redis)
+            }
+        };
         let vault = Arc::new(vault);
         let proxy = Proxy::new(self.proxy, vault.clone())?;
         Ok(Config {
@@ -320,6 +358,7 @@ impl Settings {
             },
             app_origins,
             vault,
+            session_store,
             session_lifetime: Duration::from_secs(self.session.lifetime_secs),
             login_lifetime: Duration::from_secs(self.session.login_lifetime_secs),
             max_json_bytes: self.limits.max_json_bytes,

@@ -1,6 +1,7 @@
 //! The BFF's errors and their HTTP answers, decided in one place.
 
 use crate::oidc::OidcError;
+use crate::session::StoreError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use th_contract::codes;
@@ -32,6 +33,18 @@ pub enum BffError {
     /// A token too large for the cookies, even chunked.
     #[error(transparent)]
     Cookie(#[from] WriteError),
+    /// The server-side session store did not answer; the message names no key.
+    #[error("the session store is unavailable")]
+    SessionStoreUnavailable(String),
+}
+
+impl From<StoreError> for BffError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(why) => Self::SessionStoreUnavailable(why),
+            StoreError::Cookie(e) => Self::Cookie(e),
+        }
+    }
 }
 
 impl ResponseError for BffError {
@@ -45,6 +58,7 @@ impl ResponseError for BffError {
             Self::Provider(_) => StatusCode::BAD_GATEWAY,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Cookie(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::SessionStoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -59,9 +73,12 @@ impl ResponseError for BffError {
             Self::Provider(_) => codes::PROVIDER_UNAVAILABLE,
             Self::TooManyRequests(_) => codes::RATE_LIMITED,
             Self::Cookie(_) => codes::SESSION_TOO_LARGE,
+            Self::SessionStoreUnavailable(_) => codes::SESSION_STORE_UNAVAILABLE,
         };
         let status = self.status_code();
-        if status.is_server_error() {
+        if let Self::SessionStoreUnavailable(why) = self {
+            tracing::warn!(status = status.as_u16(), error = %why, "the session store is unavailable");
+        } else if status.is_server_error() {
             tracing::warn!(status = status.as_u16(), error = %self, "request failed");
         } else {
             tracing::info!(status = status.as_u16(), error = %self, "request refused");

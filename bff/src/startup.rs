@@ -1,14 +1,16 @@
 //! Builds the server: state, middleware, routes, the proxy; binds and runs.
 
 use crate::configuration::Config;
+use crate::configuration::StoreChoice;
 use crate::oidc::Oidc;
 use crate::routes::{claims, health, json_body, login, logout, refresh, session, userinfo};
-use crate::session::CookieStore;
+use crate::session::{CookieStore, RedisStore, SessionStore, StoreTokens};
 use crate::state::AppState;
 use actix_web::dev::Server;
 use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::TcpListener;
+use std::sync::Arc;
 use th_contract::{codes, paths};
 use th_proxy::guard::{cors, csrf_guard, origin_guard};
 use th_proxy::json_error::json_error;
@@ -34,9 +36,21 @@ impl Application {
         if let Err(e) = oidc.warm_up().await {
             tracing::warn!(error = %e, "the provider's metadata could not be loaded; retrying on demand");
         }
+        let store: Arc<dyn SessionStore> = match &config.session_store {
+            StoreChoice::Cookie => Arc::new(CookieStore::new(config.vault.clone())),
+            StoreChoice::Redis(redis) => Arc::new(
+                RedisStore::new(redis, config.vault.clone())
+                    .await
+                    .map_err(std::io::Error::other)?,
+            ),
+        };
+        // The API proxy reads access tokens through the same seam.
+        let proxy = config
+            .proxy
+            .with_token_source(Arc::new(StoreTokens(store.clone())));
         let state = web::Data::new(AppState {
             oidc,
-            store: Box::new(CookieStore::new(config.vault.clone())),
+            store,
             vault: config.vault.clone(),
             login_limiter: config
                 .login_starts_per_minute
@@ -51,7 +65,6 @@ impl Application {
                 "cors.cross_origin is set: these origins may call with credentials (development only)"
             );
         }
-        let proxy = config.proxy.clone();
         let max_json = config.max_json_bytes;
         let server = HttpServer::new(move || {
             let for_guard = rules.clone();

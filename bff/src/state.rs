@@ -10,7 +10,7 @@ use th_cookies::Vault;
 /// The application's state, behind `web::Data`.
 pub struct AppState {
     pub oidc: Oidc,
-    pub store: Box<dyn SessionStore + Send + Sync>,
+    pub store: Arc<dyn SessionStore>,
     /// For the temporary login cookie, which is not part of the session store.
     pub vault: Arc<Vault>,
     /// `limits.login_starts_per_minute`; `None` when off.

@@ -14,11 +14,19 @@ pub enum CookieKind {
     Refresh,
     /// The ID token, for its claims and for `id_token_hint` at logout.
     Id,
+    /// The server-side store's session key (the tokens are in the store).
+    Session,
 }
 
 impl CookieKind {
     /// Every kind, for clearing a whole session.
-    pub const ALL: [CookieKind; 4] = [Self::Login, Self::Access, Self::Refresh, Self::Id];
+    pub const ALL: [CookieKind; 5] = [
+        Self::Login,
+        Self::Access,
+        Self::Refresh,
+        Self::Id,
+        Self::Session,
+    ];
 
     fn suffix(self) -> &'static str {
         match self {
@@ -26,6 +34,7 @@ impl CookieKind {
             Self::Access => "at",
             Self::Refresh => "rt",
             Self::Id => "id",
+            Self::Session => "session",
         }
     }
 }

@@ -51,6 +51,11 @@ impl Vault {
         }
     }
 
+    /// The key ring, for values sealed outside cookies (a server-side session).
+    pub fn key_ring(&self) -> &KeyRing {
+        &self.ring
+    }
+
     /// The cookie policy.
     pub fn policy(&self) -> &CookiePolicy {
         &self.policy

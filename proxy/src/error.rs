@@ -33,6 +33,9 @@ pub enum ForwardError {
     /// Introspection timed out (phantom mode).
     #[error("token introspection timed out")]
     ProviderTimeout,
+    /// The server-side session store did not answer.
+    #[error("the session store is unavailable")]
+    SessionStoreUnavailable(String),
 }
 
 impl ResponseError for ForwardError {
@@ -43,6 +46,7 @@ impl ResponseError for ForwardError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UpstreamUnavailable(_) | Self::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
             Self::UpstreamTimeout(_) | Self::ProviderTimeout => StatusCode::GATEWAY_TIMEOUT,
+            Self::SessionStoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -55,6 +59,10 @@ impl ResponseError for ForwardError {
             Self::UpstreamTimeout(_) => codes::UPSTREAM_TIMEOUT,
             Self::ProviderUnavailable(_) => codes::PROVIDER_UNAVAILABLE,
             Self::ProviderTimeout => codes::PROVIDER_TIMEOUT,
+            Self::SessionStoreUnavailable(why) => {
+                tracing::warn!(error = %why, "the session store is unavailable");
+                codes::SESSION_STORE_UNAVAILABLE
+            }
         };
         // The messages never carry a token: the variants hold none.
         let message = match self {

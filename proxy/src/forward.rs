@@ -2,6 +2,7 @@
 //! upstream, its response streamed back.
 
 use crate::access_token;
+use crate::access_token::AccessTokenSource;
 use crate::config::TokenMode;
 use crate::error::ForwardError;
 use crate::headers::{copy_response_headers, upstream_request_headers};
@@ -16,7 +17,6 @@ use futures_util::StreamExt;
 use http_body_util::BodyDataStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use th_cookies::Vault;
 
 /// How many request-body chunks may wait for the upstream: back-pressure
 /// keeps a slow upstream from making the proxy buffer a whole body.
@@ -25,7 +25,8 @@ const BODY_CHANNEL_CHUNKS: usize = 4;
 /// What a route's handler needs, one per route and worker.
 pub(crate) struct Forwarder {
     pub route: Route,
-    pub vault: Arc<Vault>,
+    /// Where the session's access token comes from.
+    pub tokens: Arc<dyn AccessTokenSource>,
     pub introspector: Option<Arc<Introspector>>,
     /// This worker's connection pool.
     pub client: UpstreamClient,
@@ -40,7 +41,7 @@ pub(crate) async fn forward(
     let f = forwarder.get_ref();
     let route = &f.route;
     let uri = route.target(req.uri().path(), req.uri().query())?;
-    let token = access_token::from_request(&req, &f.vault)?;
+    let token = access_token::from_request(&req, f.tokens.as_ref()).await?;
     let bearer = match (route.token_mode, &f.introspector) {
         (TokenMode::Phantom, Some(introspector)) => introspector.jwt_for(&token).await?,
         _ => token,

@@ -28,7 +28,7 @@ mod route;
 pub mod server;
 mod upstream;
 
-pub use access_token::request_cookies;
+pub use access_token::{AccessTokenSource, CookieTokens, TokenSourceError, request_cookies};
 pub use config::{ConfigError, IntrospectionConfig, ProxyConfig, RouteConfig, TokenMode};
 pub use error::ForwardError;
 pub use phantom::INTROSPECTION_JWT;
@@ -61,7 +61,7 @@ pub struct Proxy {
 struct Inner {
     config: ProxyConfig,
     routes: Vec<Route>,
-    vault: Arc<Vault>,
+    tokens: Arc<dyn AccessTokenSource>,
     introspector: Option<Arc<Introspector>>,
 }
 
@@ -106,10 +106,24 @@ impl Proxy {
             inner: Arc::new(Inner {
                 config,
                 routes,
-                vault,
+                tokens: Arc::new(CookieTokens::new(vault)),
                 introspector,
             }),
         })
+    }
+
+    /// The same routes, reading access tokens from `tokens` (the BFF's
+    /// session store) instead of the access-token cookie.
+    pub fn with_token_source(&self, tokens: Arc<dyn AccessTokenSource>) -> Self {
+        let inner = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                config: inner.config.clone(),
+                routes: inner.routes.clone(),
+                tokens,
+                introspector: inner.introspector.clone(),
+            }),
+        }
     }
 
     /// The routes' path prefixes (for the CSRF guard of a standalone proxy).
@@ -131,7 +145,7 @@ impl Proxy {
         for route in &inner.routes {
             let forwarder = Forwarder {
                 route: route.clone(),
-                vault: inner.vault.clone(),
+                tokens: inner.tokens.clone(),
                 introspector: match route.token_mode {
                     TokenMode::Phantom => inner.introspector.clone(),
                     TokenMode::Bearer => None,

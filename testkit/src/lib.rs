@@ -1,11 +1,14 @@
 //! Test support shared by the crates' integration tests: the real OpenID
 //! Connect provider (`dev/provider.mjs`, npm `oidc-provider`) on a free
-//! loopback port, and a browser-like client that signs in through its forms.
+//! loopback port, a browser-like client that signs in through its forms,
+//! and a real Redis.
 
 mod direct_flow;
 mod login_forms;
 mod provider;
+mod redis;
 
 pub use direct_flow::Tokens;
 pub use login_forms::{Browser, LoginError};
 pub use provider::{ProviderOptions, TestProvider, TokenFormat};
+pub use redis::TestRedis;

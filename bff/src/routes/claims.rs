@@ -12,7 +12,7 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
     let id = state
         .store
         .id_token(&req, clock::now())
-        .await
+        .await?
         .ok_or(BffError::Unauthorized("no session"))?;
     let claims = decode_claims(id.token.expose()).ok_or(BffError::Unauthorized("no session"))?;
     Ok(with_cookies(&mut HttpResponse::Ok(), &[]).json(claims))

@@ -104,7 +104,10 @@ pub async fn end(
     let (params, redirect) = match callback {
         Some((Ok(params), redirect)) => (params, redirect.clone()),
         None => {
-            let logged_in = state.store.id_token(&req, clock::now()).await.is_some();
+            let logged_in = match state.store.id_token(&req, clock::now()).await {
+                Ok(id) => id.is_some(),
+                Err(e) => return BffError::from(e).error_response(),
+            };
             return with_cookies(&mut HttpResponse::Ok(), &[]).json(LoginEndResponse {
                 handled: false,
                 is_logged_in: logged_in,
@@ -230,6 +233,7 @@ pub(crate) async fn save_tokens(
     session_expires_at: i64,
     now: i64,
 ) -> Result<Vec<CookieOut>, BffError> {
+    let new_session = old_id.is_none();
     let id_token = tokens
         .id_token
         .clone()
@@ -250,6 +254,7 @@ pub(crate) async fn save_tokens(
             session_expires_at,
             app,
         },
+        new_session,
     };
     Ok(state.store.save(req, new).await?)
 }

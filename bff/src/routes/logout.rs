@@ -2,19 +2,29 @@
 //! answers the provider's end-session URL.
 
 use super::login::request_app;
-use super::with_cookies;
+use super::{error_with_cookies, with_cookies};
 use crate::clock;
+use crate::error::BffError;
+use crate::session::IdTokenPayload;
 use crate::session::request_cookies;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use th_contract::LogoutResponse;
 use th_cookies::CookieKind;
+use th_cookies::Secret;
 
-/// Always 200: a logout never fails for the browser. A failed revocation or
-/// an unreachable provider is logged and the cookies are cleared anyway.
+/// 200 and every cookie cleared: a failed revocation or an unreachable
+/// provider is logged and the logout goes on. Only a server-side store that
+/// cannot end the session answers 503 (the cookies are cleared even then,
+/// and the SPA may try again).
 pub async fn post(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let id = state.store.id_token(&req, clock::now()).await;
-    if let Some(refresh_token) = state.store.refresh_token(&req).await {
+    let mut cookies = state.store.clearing_cookies(&req);
+    cookies.extend(state.vault.clear(&request_cookies(&req), CookieKind::Login));
+    let (id, refresh) = match load(&req, &state).await {
+        Ok(found) => found,
+        Err(e) => return error_with_cookies(&e, &cookies),
+    };
+    if let Some(refresh_token) = refresh {
         match state.oidc.revoke(&refresh_token).await {
             Ok(true) => tracing::info!("revoked the refresh token at logout"),
             Ok(false) => tracing::info!("the provider has no revocation endpoint"),
@@ -38,7 +48,20 @@ pub async fn post(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
             None
         }
     };
-    let mut cookies = state.store.clear(&req).await;
-    cookies.extend(state.vault.clear(&request_cookies(&req), CookieKind::Login));
+    // After the tokens were read for revocation: from here on, a copied
+    // session cookie is worth nothing.
+    if let Err(e) = state.store.end(&req).await {
+        return error_with_cookies(&BffError::from(e), &cookies);
+    }
     with_cookies(&mut HttpResponse::Ok(), &cookies).json(LogoutResponse { logout_url })
+}
+
+/// The session's ID and refresh tokens, either absent.
+async fn load(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<(Option<IdTokenPayload>, Option<Secret>), BffError> {
+    let id = state.store.id_token(req, clock::now()).await?;
+    let refresh = state.store.refresh_token(req).await?;
+    Ok((id, refresh))
 }

@@ -15,7 +15,11 @@ pub async fn post(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     match refresh(&req, &state).await {
         Ok(cookies) => with_cookies(&mut HttpResponse::NoContent(), &cookies).finish(),
         Err(e @ BffError::Unauthorized(_)) => {
-            error_with_cookies(&e, &state.store.clear(&req).await)
+            // The provider refused: the session is over, here and in the store.
+            if let Err(end) = state.store.end(&req).await {
+                tracing::warn!(error = %end, "could not end the refused session in the store");
+            }
+            error_with_cookies(&e, &state.store.clearing_cookies(&req))
         }
         // The provider being down is no reason to end the session.
         Err(e) => e.error_response(),
@@ -30,12 +34,12 @@ async fn refresh(
     let id = state
         .store
         .id_token(req, now)
-        .await
+        .await?
         .ok_or(BffError::Unauthorized("no session, or it has ended"))?;
     let refresh_token = state
         .store
         .refresh_token(req)
-        .await
+        .await?
         .ok_or(BffError::Unauthorized("the session has no refresh token"))?;
     let tokens = match state.oidc.refresh(&refresh_token).await {
         Ok(tokens) => tokens,

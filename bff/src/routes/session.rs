@@ -2,6 +2,7 @@
 
 use super::with_cookies;
 use crate::clock;
+use crate::error::BffError;
 use crate::oidc::id_token::decode_claims;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -13,18 +14,20 @@ const PROTOCOL_CLAIMS: [&str; 10] = [
 ];
 
 /// Reports the session; never an error for a browser without one.
-pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let Some(id) = state.store.id_token(&req, clock::now()).await else {
-        return with_cookies(&mut HttpResponse::Ok(), &[]).json(SessionResponse::default());
+pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, BffError> {
+    let Some(id) = state.store.id_token(&req, clock::now()).await? else {
+        return Ok(with_cookies(&mut HttpResponse::Ok(), &[]).json(SessionResponse::default()));
     };
-    let access = state.store.access_token(&req).await;
+    let access = state.store.access_token(&req).await?;
     let claims = decode_claims(id.token.expose()).map(|mut claims| {
         claims.retain(|name, _| !PROTOCOL_CLAIMS.contains(&name.as_str()));
         claims
     });
-    with_cookies(&mut HttpResponse::Ok(), &[]).json(SessionResponse {
-        is_logged_in: true,
-        expires_at: access.and_then(|a| a.expires_at),
-        claims,
-    })
+    Ok(
+        with_cookies(&mut HttpResponse::Ok(), &[]).json(SessionResponse {
+            is_logged_in: true,
+            expires_at: access.and_then(|a| a.expires_at),
+            claims,
+        }),
+    )
 }

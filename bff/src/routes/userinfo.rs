@@ -12,7 +12,7 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
     let access = state
         .store
         .access_token(&req)
-        .await
+        .await?
         .filter(|a| !a.is_expired(clock::now()))
         .ok_or(BffError::Unauthorized(
             "no session, or its access token has expired",

@@ -1,10 +1,10 @@
 //! The stateless store: every token in its own sealed cookie.
 
-use super::{IdTokenPayload, NewTokens, SessionStore, SetCookies};
+use super::{IdTokenPayload, NewTokens, SessionStore, SetCookies, StoreError};
 use actix_web::HttpRequest;
 use std::sync::Arc;
 use std::time::Duration;
-use th_cookies::{AccessTokenPayload, CookieKind, Secret, Vault, WriteError};
+use th_cookies::{AccessTokenPayload, CookieKind, Secret, Vault};
 use th_proxy::app_origin::RequestContext;
 
 /// Tokens in sealed cookies (the default store).
@@ -23,36 +23,44 @@ pub use th_proxy::request_cookies;
 
 #[async_trait::async_trait(?Send)]
 impl SessionStore for CookieStore {
-    async fn access_token(&self, req: &HttpRequest) -> Option<AccessTokenPayload> {
+    async fn access_token(
+        &self,
+        req: &HttpRequest,
+    ) -> Result<Option<AccessTokenPayload>, StoreError> {
         let app = RequestContext::of(req).app;
-        self.vault
+        Ok(self
+            .vault
             .read_json::<AccessTokenPayload>(&request_cookies(req), CookieKind::Access)
             .ok()
-            .filter(|a| a.belongs_to(app.as_ref().map(|o| o.as_str())))
+            .filter(|a| a.belongs_to(app.as_ref().map(|o| o.as_str()))))
     }
 
-    async fn id_token(&self, req: &HttpRequest, now: i64) -> Option<IdTokenPayload> {
+    async fn id_token(
+        &self,
+        req: &HttpRequest,
+        now: i64,
+    ) -> Result<Option<IdTokenPayload>, StoreError> {
         let app = RequestContext::of(req).app;
-        self.vault
+        Ok(self
+            .vault
             .read_json::<IdTokenPayload>(&request_cookies(req), CookieKind::Id)
             .ok()
             .filter(|id| id.session_expires_at > now)
-            .filter(|id| id.belongs_to(app.as_ref().map(|o| o.as_str())))
+            .filter(|id| id.belongs_to(app.as_ref().map(|o| o.as_str()))))
     }
 
-    async fn refresh_token(&self, req: &HttpRequest) -> Option<Secret> {
-        let bytes = self
-            .vault
-            .read(&request_cookies(req), CookieKind::Refresh)
-            .ok()?;
-        String::from_utf8(bytes).ok().map(Secret::new)
+    async fn refresh_token(&self, req: &HttpRequest) -> Result<Option<Secret>, StoreError> {
+        let Ok(bytes) = self.vault.read(&request_cookies(req), CookieKind::Refresh) else {
+            return Ok(None);
+        };
+        Ok(String::from_utf8(bytes).ok().map(Secret::new))
     }
 
     async fn save(
         &self,
         req: &HttpRequest,
         tokens: NewTokens<'_>,
-    ) -> Result<SetCookies, WriteError> {
+    ) -> Result<SetCookies, StoreError> {
         let cookies = request_cookies(req);
         let now = crate::clock::now();
         // Every cookie lives exactly as long as the session.
@@ -76,11 +84,16 @@ impl SessionStore for CookieStore {
         Ok(out)
     }
 
-    async fn clear(&self, req: &HttpRequest) -> SetCookies {
-        let cookies = request_cookies(req);
-        [CookieKind::Access, CookieKind::Refresh, CookieKind::Id]
-            .into_iter()
-            .flat_map(|kind| self.vault.clear(&cookies, kind))
-            .collect()
+    async fn end(&self, _req: &HttpRequest) -> Result<(), StoreError> {
+        // Nothing is held here; clearing the cookies is all there is.
+        Ok(())
+    }
+
+    fn clearing_cookies(&self, req: &HttpRequest) -> SetCookies {
+        super::clear_all(&self.vault, req)
+    }
+
+    async fn is_ready(&self) -> bool {
+        true
     }
 }

@@ -1,18 +1,26 @@
 //! Where a signed-in browser's tokens live: one seam, [`SessionStore`].
 //!
-//! The first store, [`CookieStore`], keeps them in sealed cookies, so the BFF
-//! holds no state and replicas scale out freely. A server-side store (Redis,
-//! through actix-session's `SessionStore`, for back-channel logout and tokens
-//! too large for cookies) is a second implementation of this trait; the
-//! handlers do not change.
+//! * [`CookieStore`] (the default) keeps them in sealed cookies, so the BFF
+//!   holds no state and replicas scale out freely.
+//! * [`RedisStore`] keeps them in Redis through actix-session's Redis
+//!   storage, sealed with the same key ring; the browser holds only a sealed
+//!   session key. The server can then end a session: logout deletes it, and
+//!   a copied cookie set stops working at once.
+//!
+//! The handlers and the API proxy (through [`StoreTokens`]) read and write
+//! sessions only through this trait, so they do not change with the store.
 
 mod cookie_store;
+mod redis_store;
 
 pub use cookie_store::{CookieStore, request_cookies};
+pub use redis_store::{RedisSettings, RedisSettingsError, RedisStore};
 
 use actix_web::HttpRequest;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use th_cookies::{AccessTokenPayload, Secret, WriteError};
+use th_proxy::{AccessTokenSource, TokenSourceError};
 
 /// The ID-token cookie's content; its presence is the session.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,26 +51,83 @@ pub struct NewTokens<'a> {
     /// A rotated or first refresh token; `None` keeps the stored one.
     pub refresh: Option<&'a Secret>,
     pub id: IdTokenPayload,
+    /// A login: the session starts anew (a server-side store issues a new
+    /// session key, so a key planted before the login is worth nothing).
+    pub new_session: bool,
 }
 
 /// Cookies to add to the response.
 pub type SetCookies = Vec<th_cookies::CookieOut>;
 
+/// Why the store could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The server-side store did not answer (in time). The message names
+    /// the failure, never a key or a token.
+    #[error("the session store is unavailable: {0}")]
+    Unavailable(String),
+    /// A token too large for the cookies, even chunked.
+    #[error(transparent)]
+    Cookie(#[from] WriteError),
+}
+
 /// The seam between the handlers and where tokens are kept.
 #[async_trait::async_trait(?Send)]
-pub trait SessionStore {
-    /// The access token, if the request has a readable one.
-    async fn access_token(&self, req: &HttpRequest) -> Option<AccessTokenPayload>;
+pub trait SessionStore: Send + Sync {
+    /// The access token, if the request has a session with one.
+    async fn access_token(
+        &self,
+        req: &HttpRequest,
+    ) -> Result<Option<AccessTokenPayload>, StoreError>;
     /// The ID token and session expiry, if the request has a live session.
-    async fn id_token(&self, req: &HttpRequest, now: i64) -> Option<IdTokenPayload>;
+    async fn id_token(
+        &self,
+        req: &HttpRequest,
+        now: i64,
+    ) -> Result<Option<IdTokenPayload>, StoreError>;
     /// The refresh token. Only refresh and logout call this.
-    async fn refresh_token(&self, req: &HttpRequest) -> Option<Secret>;
+    async fn refresh_token(&self, req: &HttpRequest) -> Result<Option<Secret>, StoreError>;
     /// Stores tokens; answers the cookies that carry them (or point to them).
     async fn save(
         &self,
         req: &HttpRequest,
         tokens: NewTokens<'_>,
-    ) -> Result<SetCookies, WriteError>;
-    /// Forgets the session; answers the cookies that remove it.
-    async fn clear(&self, req: &HttpRequest) -> SetCookies;
+    ) -> Result<SetCookies, StoreError>;
+    /// Ends the session on the server, where the store can.
+    async fn end(&self, req: &HttpRequest) -> Result<(), StoreError>;
+    /// The cookies that remove the session from the browser (no I/O).
+    fn clearing_cookies(&self, req: &HttpRequest) -> SetCookies;
+    /// Whether the store can serve requests (for `/readyz`).
+    async fn is_ready(&self) -> bool;
+}
+
+/// The cookies that remove every session cookie of either store (a
+/// deployment may switch stores while browsers hold the other's cookies).
+fn clear_all(vault: &th_cookies::Vault, req: &HttpRequest) -> SetCookies {
+    let cookies = request_cookies(req);
+    [
+        th_cookies::CookieKind::Access,
+        th_cookies::CookieKind::Refresh,
+        th_cookies::CookieKind::Id,
+        th_cookies::CookieKind::Session,
+    ]
+    .into_iter()
+    .flat_map(|kind| vault.clear(&cookies, kind))
+    .collect()
+}
+
+/// The API proxy's view of the store: the session's access token.
+pub struct StoreTokens(pub Arc<dyn SessionStore>);
+
+#[async_trait::async_trait(?Send)]
+impl AccessTokenSource for StoreTokens {
+    async fn access_token(
+        &self,
+        req: &HttpRequest,
+    ) -> Result<Option<AccessTokenPayload>, TokenSourceError> {
+        self.0.access_token(req).await.map_err(|e| match e {
+            StoreError::Unavailable(why) => TokenSourceError::StoreUnavailable(why),
+            StoreError::Cookie(e) => TokenSourceError::StoreUnavailable(e.to_string()),
+        })
+    }
 }

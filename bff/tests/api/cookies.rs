@@ -1,6 +1,9 @@
 //! Bad cookies are "no session" (401 or logged out), never a 500; keys rotate.
 
-use crate::helpers::{AppOptions, KEY_1, KEY_2, TestApp, spawn_app, spawn_with_provider};
+use crate::helpers::{
+    AppOptions, KEY_1, KEY_2, TestApp, spawn_app, spawn_on_cookies_with_provider,
+    spawn_with_provider,
+};
 use th_cookies::{CookieKey, KeyRing};
 use th_testkit::{ProviderOptions, TestProvider};
 
@@ -58,7 +61,9 @@ async fn cookie_sealed_with_a_foreign_key_is_401() {
 
 #[tokio::test]
 async fn cookie_under_another_name_is_401() {
-    let (_p, mut app) = logged_in().await;
+    // About the token cookies themselves: the cookie store, in both runs.
+    let (_p, mut app) = spawn_on_cookies_with_provider().await;
+    app.login_as("grace").await;
     // The refresh-token cookie's value, presented as the access-token cookie.
     let rt = app.jar[&app.cookie_named("-rt").unwrap()].clone();
     assert_spoiled_access_is_401(&mut app, |_| rt).await;

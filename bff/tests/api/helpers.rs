@@ -37,6 +37,12 @@ impl AppOptions {
         }
     }
 
+    /// The settings with the cookie store pinned.
+    pub fn on_cookies(&self) -> String {
+        self.toml()
+            .replacen("[session]", &format!("[session]\n{COOKIE_STORE}"), 1)
+    }
+
     pub fn toml(&self) -> String {
         let keys = self
             .keys
@@ -77,6 +83,8 @@ impl AppOptions {
 
 /// A running BFF and the cookies its browser holds.
 pub struct TestApp {
+    /// Whether this BFF keeps its sessions in Redis.
+    pub on_redis: bool,
     pub base: String,
     pub http: reqwest::Client,
     pub jar: BTreeMap<String, String>,
@@ -95,8 +103,36 @@ pub async fn spawn_app(options: AppOptions) -> TestApp {
     spawn_app_toml(&options.toml()).await
 }
 
+/// Whether this run of the suite uses the Redis store.
+pub fn redis_mode() -> bool {
+    std::env::var("TH_TEST_SESSION_STORE").as_deref() == Ok("redis")
+}
+
+/// Pins a test to the cookie store: it is about the token cookies themselves.
+pub const COOKIE_STORE: &str = "store = \"cookie\"";
+
+/// The Redis of this test process, when the suite runs against the Redis
+/// store (`TH_TEST_SESSION_STORE=redis`, as `scripts/test.sh` runs it the
+/// second time); every app gets a key prefix of its own.
+fn with_test_store(toml: &str) -> String {
+    static REDIS: std::sync::OnceLock<th_testkit::TestRedis> = std::sync::OnceLock::new();
+    if !redis_mode() || toml.contains("[redis]") || toml.contains(COOKIE_STORE) {
+        return toml.to_owned();
+    }
+    // One Redis and one key prefix: the BFFs of one test share sessions
+    // as replicas do; sessions of different tests never meet (random keys).
+    let redis = REDIS.get_or_init(th_testkit::TestRedis::start);
+    let section = format!("\n[redis]\nurl = \"{}\"\n", redis.url());
+    if toml.contains("[session]") {
+        toml.replacen("[session]", "[session]\nstore = \"redis\"", 1) + &section
+    } else {
+        format!("{toml}\n[session]\nstore = \"redis\"\n{section}")
+    }
+}
+
 /// A BFF from a whole settings file.
 pub async fn spawn_app_toml(toml: &str) -> TestApp {
+    let toml = &with_test_store(toml);
     let config = Settings::from_toml(toml)
         .expect("settings parse")
         .validate()
@@ -108,6 +144,7 @@ pub async fn spawn_app_toml(toml: &str) -> TestApp {
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
+        on_redis: toml.contains("store = \"redis\""),
         base,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -115,6 +152,13 @@ pub async fn spawn_app_toml(toml: &str) -> TestApp {
             .unwrap(),
         jar: BTreeMap::new(),
     }
+}
+
+/// A provider, and a BFF on the cookie store whichever store the run is for.
+pub async fn spawn_on_cookies_with_provider() -> (TestProvider, TestApp) {
+    let provider = TestProvider::start(ProviderOptions::default()).await;
+    let app = spawn_app_toml(&AppOptions::for_issuer(provider.issuer()).on_cookies()).await;
+    (provider, app)
 }
 
 /// A provider with the default options, and a BFF using it.
@@ -246,7 +290,12 @@ impl TestApp {
     }
 
     /// The name of a cookie in the jar that ends with `suffix` (e.g. "-rt").
+    /// With the Redis store, the token cookies' place is the session cookie's.
     pub fn cookie_named(&self, suffix: &str) -> Option<String> {
+        let suffix = match suffix {
+            "-at" | "-rt" | "-id" if self.on_redis => "-session",
+            other => other,
+        };
         self.jar.keys().find(|k| k.ends_with(suffix)).cloned()
     }
 }

@@ -1,6 +1,6 @@
 //! The whole flow against the real provider.
 
-use crate::helpers::{REDIRECT, query_param, spawn_with_provider};
+use crate::helpers::{REDIRECT, query_param, spawn_on_cookies_with_provider, spawn_with_provider};
 use th_testkit::Browser;
 
 #[tokio::test]
@@ -69,7 +69,8 @@ async fn userinfo_and_claims_without_a_session_are_401() {
 
 #[tokio::test]
 async fn refresh_rotates_and_the_old_refresh_token_stops_working() {
-    let (_provider, mut app) = spawn_with_provider().await;
+    // The browser holds the refresh token only with the cookie store.
+    let (_provider, mut app) = spawn_on_cookies_with_provider().await;
     app.login_as("carol").await;
     let rt_name = app.cookie_named("-rt").unwrap();
     let at_name = app.cookie_named("-at").unwrap();

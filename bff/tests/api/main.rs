@@ -16,5 +16,6 @@ mod login_flow;
 mod par_and_chunking;
 mod path_spellings;
 mod provider_faults;
+mod redis_store;
 mod return_to;
 mod several_apps;

@@ -1,6 +1,6 @@
 //! Pushed authorization requests, and tokens too large for one cookie.
 
-use crate::helpers::{AppOptions, REDIRECT, query_param, spawn_app, spawn_app_toml};
+use crate::helpers::{AppOptions, REDIRECT, query_param, spawn_app_toml};
 use crate::stub_issuer::{StubIssuer, login_through, signed};
 use th_testkit::{Browser, ProviderOptions, TestProvider};
 
@@ -38,8 +38,9 @@ fn big_id_token(stub: &StubIssuer, nonce: &str) -> String {
 
 #[tokio::test]
 async fn an_id_token_larger_than_one_cookie_is_split_and_read_back() {
+    // About the token cookies themselves: the cookie store, in both runs.
     let stub = StubIssuer::start().await;
-    let mut app = spawn_app(AppOptions::for_issuer(&stub.issuer)).await;
+    let mut app = spawn_app_toml(&AppOptions::for_issuer(&stub.issuer).on_cookies()).await;
     let end = login_through(&mut app, &stub, big_id_token).await;
     assert_eq!(end.status, 200, "{:?}", end.body);
     let id_chunks: Vec<_> = app.jar.keys().filter(|k| k.contains("-id")).collect();
@@ -62,7 +63,7 @@ async fn an_id_token_larger_than_one_cookie_is_split_and_read_back() {
 async fn an_id_token_beyond_the_chunk_limit_fails_with_the_limit_named() {
     let stub = StubIssuer::start().await;
     let toml = AppOptions::for_issuer(&stub.issuer)
-        .toml()
+        .on_cookies()
         .replace("[session]", "max_chunks = 1\n[session]");
     let mut app = spawn_app_toml(&toml).await;
     let end = login_through(&mut app, &stub, big_id_token).await;

@@ -1,0 +1,319 @@
+//! The server-side store: the tokens in Redis, the browser holding only a
+//! sealed session key.
+//!
+//! Entries are written and read through actix-session's Redis storage
+//! (`RedisSessionStore`, over a deadpool pool that connects lazily, so the
+//! BFF starts while Redis is down and reconnects by itself). Each entry is
+//! one field holding the session's tokens sealed with the cookie key ring
+//! (associated data [`SEAL_NAME`]): a Redis dump or snapshot reveals no
+//! token. The entry expires with the session. The session key (64 random
+//! characters, made by actix-session) travels in the `-session` cookie,
+//! sealed like every other cookie; a login always gets a new key.
+//!
+//! Every Redis call is bounded by `redis.timeout_ms`; a failure or timeout
+//! is [`StoreError::Unavailable`] (503), never a 500, and its message names
+//! no key.
+
+use super::{IdTokenPayload, NewTokens, SessionStore, SetCookies, StoreError, request_cookies};
+use actix_session::storage::{RedisSessionStore, SessionKey, SessionStore as _};
+use actix_web::HttpRequest;
+use actix_web::cookie::time::Duration as CookieDuration;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use th_cookies::{AccessTokenPayload, CookieKind, Secret, Vault};
+use th_proxy::app_origin::RequestContext;
+
+/// The associated data the tokens are sealed under in Redis: a value
+/// sealed for a cookie cannot be passed off as a session, nor the reverse.
+pub const SEAL_NAME: &str = "th-session-state";
+
+/// The entry's one field.
+const FIELD: &str = "s";
+
+/// `[redis]`: where the server-side store lives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    /// `redis://host:port/db`, or `rediss://` for TLS (a managed Redis or
+    /// Valkey); credentials in the URL, e.g. from `TH_REDIS__URL`.
+    pub url: Secret,
+    /// Time allowed for each Redis call; slower is 503.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Prepended to every key, so several deployments can share a Redis.
+    #[serde(default = "default_key_prefix")]
+    pub key_prefix: String,
+    /// Connections kept to Redis per BFF process.
+    #[serde(default = "default_pool_size")]
+    pub pool_size: usize,
+}
+
+fn default_timeout_ms() -> u64 {
+    500
+}
+
+fn default_key_prefix() -> String {
+    "th".to_owned()
+}
+
+fn default_pool_size() -> usize {
+    16
+}
+
+/// What one Redis entry holds, before sealing.
+#[derive(Serialize, Deserialize)]
+struct Bundle {
+    #[serde(rename = "a")]
+    access: AccessTokenPayload,
+    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
+    refresh: Option<Secret>,
+    #[serde(rename = "i")]
+    id: IdTokenPayload,
+}
+
+/// Tokens in Redis, keyed by a sealed session cookie.
+pub struct RedisStore {
+    vault: Arc<Vault>,
+    sessions: RedisSessionStore,
+    pool: deadpool_redis::Pool,
+    timeout: Duration,
+}
+
+/// Why the store could not be built from its settings.
+#[derive(Debug, thiserror::Error)]
+pub enum RedisSettingsError {
+    #[error("redis.url is not a redis:// or rediss:// URL")]
+    Url,
+    #[error("redis.timeout_ms must be between 1 and 60000")]
+    Timeout,
+    #[error("redis.key_prefix must be 1-64 characters of A-Z, a-z, 0-9, '_', '-' or ':'")]
+    KeyPrefix,
+    #[error("redis.pool_size must be between 1 and 1024")]
+    PoolSize,
+}
+
+impl RedisSettings {
+    /// Checks every setting; the error names the first bad one.
+    pub fn validate(&self) -> Result<(), RedisSettingsError> {
+        let url = self.url.expose();
+        let parsed = url::Url::parse(url).map_err(|_| RedisSettingsError::Url)?;
+        if !matches!(parsed.scheme(), "redis" | "rediss") || parsed.host().is_none() {
+            return Err(RedisSettingsError::Url);
+        }
+        if !(1..=60_000).contains(&self.timeout_ms) {
+            return Err(RedisSettingsError::Timeout);
+        }
+        let prefix_ok = (1..=64).contains(&self.key_prefix.len())
+            && self
+                .key_prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':'));
+        if !prefix_ok {
+            return Err(RedisSettingsError::KeyPrefix);
+        }
+        if !(1..=1024).contains(&self.pool_size) {
+            return Err(RedisSettingsError::PoolSize);
+        }
+        Ok(())
+    }
+}
+
+impl RedisStore {
+    /// A store over a lazily connecting pool; nothing is contacted yet.
+    pub async fn new(
+        settings: &RedisSettings,
+        vault: Arc<Vault>,
+    ) -> Result<Self, RedisSettingsError> {
+        settings.validate()?;
+        let url = settings.url.expose();
+        let timeout = Duration::from_millis(settings.timeout_ms);
+        let mut config = deadpool_redis::Config::from_url(url);
+        let mut pool_config = deadpool_redis::PoolConfig::new(settings.pool_size);
+        pool_config.timeouts = deadpool_redis::Timeouts {
+            wait: Some(timeout),
+            create: Some(timeout),
+            recycle: Some(timeout),
+        };
+        config.pool = Some(pool_config);
+        let pool = config
+            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+            .map_err(|_| RedisSettingsError::Url)?;
+        let prefix = format!("{}:session:", settings.key_prefix);
+        let sessions = RedisSessionStore::builder_pooled(pool.clone())
+            .cache_keygen(move |key| format!("{prefix}{key}"))
+            .build()
+            .await
+            // Over a pool, building connects to nothing and cannot fail.
+            .map_err(|_| RedisSettingsError::Url)?;
+        Ok(Self {
+            vault,
+            sessions,
+            pool,
+            timeout,
+        })
+    }
+
+    /// Runs one Redis call within the timeout.
+    async fn bounded<T, E: std::fmt::Display>(
+        &self,
+        what: &str,
+        call: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(StoreError::Unavailable(format!("{what}: {e}"))),
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "{what}: no answer within {} ms",
+                self.timeout.as_millis()
+            ))),
+        }
+    }
+
+    /// The session key in the request's cookie, if it opens.
+    fn key_of(&self, req: &HttpRequest) -> Option<SessionKey> {
+        let bytes = self
+            .vault
+            .read(&request_cookies(req), CookieKind::Session)
+            .ok()?;
+        SessionKey::try_from(String::from_utf8(bytes).ok()?).ok()
+    }
+
+    /// The request's session: its key and tokens, if both exist.
+    async fn load(&self, req: &HttpRequest) -> Result<Option<(SessionKey, Bundle)>, StoreError> {
+        let Some(key) = self.key_of(req) else {
+            return Ok(None);
+        };
+        let state = self
+            .bounded("loading a session", self.sessions.load(&key))
+            .await?;
+        let Some(sealed) = state.as_ref().and_then(|s| s.get(FIELD)) else {
+            return Ok(None);
+        };
+        // A value that does not open (a key rotated out, tampering) is no session.
+        let bundle = self
+            .vault
+            .key_ring()
+            .open(SEAL_NAME, sealed)
+            .ok()
+            .and_then(|plain| serde_json::from_slice::<Bundle>(&plain).ok());
+        Ok(bundle.map(|b| (key, b)))
+    }
+
+    fn app(req: &HttpRequest) -> Option<String> {
+        RequestContext::of(req).app.map(|a| a.as_str().to_owned())
+    }
+}
+
+#[async_trait::async_trait(?Send)]
+impl SessionStore for RedisStore {
+    async fn access_token(
+        &self,
+        req: &HttpRequest,
+    ) -> Result<Option<AccessTokenPayload>, StoreError> {
+        let app = Self::app(req);
+        Ok(self
+            .load(req)
+            .await?
+            .map(|(_, b)| b.access)
+            .filter(|a| a.belongs_to(app.as_deref())))
+    }
+
+    async fn id_token(
+        &self,
+        req: &HttpRequest,
+        now: i64,
+    ) -> Result<Option<IdTokenPayload>, StoreError> {
+        let app = Self::app(req);
+        Ok(self
+            .load(req)
+            .await?
+            .map(|(_, b)| b.id)
+            .filter(|id| id.session_expires_at > now)
+            .filter(|id| id.belongs_to(app.as_deref())))
+    }
+
+    async fn refresh_token(&self, req: &HttpRequest) -> Result<Option<Secret>, StoreError> {
+        Ok(self.load(req).await?.and_then(|(_, b)| b.refresh))
+    }
+
+    async fn save(
+        &self,
+        req: &HttpRequest,
+        tokens: NewTokens<'_>,
+    ) -> Result<SetCookies, StoreError> {
+        let now = crate::clock::now();
+        let lifetime = u64::try_from(tokens.id.session_expires_at - now).unwrap_or(0);
+        let existing = self.load(req).await?;
+        let refresh = match (tokens.refresh, &existing) {
+            (Some(new), _) => Some(new.clone()),
+            (None, Some((_, old))) if !tokens.new_session => old.refresh.clone(),
+            (None, _) => None,
+        };
+        let bundle = Bundle {
+            access: tokens.access,
+            refresh,
+            id: tokens.id,
+        };
+        let plain = serde_json::to_vec(&bundle)
+            .map_err(|e| StoreError::Unavailable(format!("encoding a session: {e}")))?;
+        let sealed = self.vault.key_ring().seal(SEAL_NAME, &plain);
+        let state = HashMap::from([(FIELD.to_owned(), sealed)]);
+        let ttl = CookieDuration::seconds(i64::try_from(lifetime.max(1)).unwrap_or(i64::MAX));
+        let key = match existing {
+            // A login starts a new session under a new key, whatever the
+            // browser held before (no session fixation).
+            Some((old, _)) if tokens.new_session => {
+                self.bounded("ending the previous session", self.sessions.delete(&old))
+                    .await?;
+                self.bounded("saving a session", self.sessions.save(state, &ttl))
+                    .await?
+            }
+            Some((key, _)) => {
+                self.bounded("updating a session", self.sessions.update(key, state, &ttl))
+                    .await?
+            }
+            None => {
+                self.bounded("saving a session", self.sessions.save(state, &ttl))
+                    .await?
+            }
+        };
+        let cookies = request_cookies(req);
+        let mut out = self.vault.write(
+            &cookies,
+            CookieKind::Session,
+            key.as_ref().as_bytes(),
+            Duration::from_secs(lifetime),
+        )?;
+        // Token cookies left from the cookie store (a store switch) go.
+        for kind in [CookieKind::Access, CookieKind::Refresh, CookieKind::Id] {
+            out.extend(self.vault.clear(&cookies, kind));
+        }
+        Ok(out)
+    }
+
+    async fn end(&self, req: &HttpRequest) -> Result<(), StoreError> {
+        let Some(key) = self.key_of(req) else {
+            return Ok(());
+        };
+        self.bounded("ending a session", self.sessions.delete(&key))
+            .await
+    }
+
+    fn clearing_cookies(&self, req: &HttpRequest) -> SetCookies {
+        super::clear_all(&self.vault, req)
+    }
+
+    async fn is_ready(&self) -> bool {
+        let ping = async {
+            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
+            redis::cmd("PING")
+                .query_async::<String>(&mut conn)
+                .await
+                .map_err(|e| e.to_string())
+        };
+        self.bounded("PING", ping).await.is_ok()
+    }
+}

@@ -1,0 +1,163 @@
+//! A real `redis-server` (Debian's package, installed by
+//! `scripts/setup.d/35-servers.sh`) on a free loopback port; killed when
+//! dropped. It can be stopped and started again on the same port with its
+//! data (saved to a temporary folder only at that stop), for tests of a
+//! store that goes away and comes back.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running Redis.
+pub struct TestRedis {
+    port: u16,
+    dir: std::path::PathBuf,
+    child: Option<Child>,
+}
+
+impl TestRedis {
+    /// Starts one and waits until it answers `PING`.
+    pub fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free loopback port");
+        let dir = std::env::temp_dir().join(format!("th-test-redis-{port}"));
+        std::fs::create_dir_all(&dir).expect("a temporary folder");
+        let mut redis = Self {
+            port,
+            dir,
+            child: None,
+        };
+        redis.start_again();
+        redis
+    }
+
+    /// `redis://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server, keeping its data for [`Self::start_again`].
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = self.command(&["SHUTDOWN", "SAVE"]);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Freezes the server (SIGSTOP): connections stay open, nothing answers.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Thaws a paused server (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, which: &str) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill")
+                .args([which, &child.id().to_string()])
+                .status();
+        }
+    }
+
+    /// Starts the server again on the same port.
+    pub fn start_again(&mut self) {
+        self.stop();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--dir",
+                &self.dir.to_string_lossy(),
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server runs (scripts/setup.d/35-servers.sh installs it)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if self
+                .command(&["PING"])
+                .is_some_and(|r| r.starts_with("+PONG"))
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server did not answer PING on port {}", self.port);
+    }
+
+    /// Sends one command (RESP) and answers the raw reply, `None` when the
+    /// server is not there.
+    pub fn command(&self, args: &[&str]) -> Option<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+        let mut request = format!("*{}\r\n", args.len());
+        for arg in args {
+            request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+        }
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut reply = Vec::new();
+        let mut buf = [0u8; 65536];
+        // One read is a whole reply for the small commands tests send; keep
+        // reading while more arrives quickly.
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    reply.extend_from_slice(&buf[..n]);
+                    stream
+                        .set_read_timeout(Some(Duration::from_millis(50)))
+                        .ok()?;
+                }
+                Err(_) => break,
+            }
+        }
+        Some(String::from_utf8_lossy(&reply).into_owned())
+    }
+
+    /// Every key and its value (`SCAN` + `GET`), as a dump would show them.
+    pub fn dump(&self) -> Vec<(String, String)> {
+        let keys = self.command(&["KEYS", "*"]).unwrap_or_default();
+        keys.lines()
+            .filter(|l| !l.starts_with('*') && !l.starts_with('$'))
+            .map(|key| {
+                let value = self.command(&["GET", key]).unwrap_or_default();
+                (key.to_owned(), value)
+            })
+            .collect()
+    }
+}
+
+impl Drop for TestRedis {
+    fn drop(&mut self) {
+        self.resume();
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
