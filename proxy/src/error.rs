@@ -15,9 +15,12 @@ pub enum ForwardError {
     /// The provider says the token is no longer active (phantom mode).
     #[error("the access token is not active")]
     Inactive,
-    /// The request path cannot be forwarded safely (dot segments).
+    /// The request cannot be forwarded as it is (its method, a bad URI).
     #[error("the request path is not allowed: {0}")]
     BadPath(&'static str),
+    /// The path holds something an upstream could read differently.
+    #[error("the request path is not forwarded: it holds {0}")]
+    Path(#[from] crate::path::PathError),
     /// The request body is over the route's limit.
     #[error("the request body is over the route's limit of {0} bytes")]
     PayloadTooLarge(u64),
@@ -42,7 +45,7 @@ impl ResponseError for ForwardError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::Unauthorized | Self::Inactive => StatusCode::UNAUTHORIZED,
-            Self::BadPath(_) => StatusCode::BAD_REQUEST,
+            Self::BadPath(_) | Self::Path(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UpstreamUnavailable(_) | Self::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
             Self::UpstreamTimeout(_) | Self::ProviderTimeout => StatusCode::GATEWAY_TIMEOUT,
@@ -53,7 +56,7 @@ impl ResponseError for ForwardError {
     fn error_response(&self) -> HttpResponse {
         let code = match self {
             Self::Unauthorized | Self::Inactive => codes::UNAUTHORIZED,
-            Self::BadPath(_) => codes::BAD_REQUEST,
+            Self::BadPath(_) | Self::Path(_) => codes::BAD_REQUEST,
             Self::PayloadTooLarge(_) => codes::PAYLOAD_TOO_LARGE,
             Self::UpstreamUnavailable(_) => codes::UPSTREAM_UNAVAILABLE,
             Self::UpstreamTimeout(_) => codes::UPSTREAM_TIMEOUT,

@@ -22,6 +22,7 @@ pub mod guard;
 mod headers;
 pub mod json_error;
 pub mod origin;
+mod path;
 mod phantom;
 mod phantom_cache;
 mod route;

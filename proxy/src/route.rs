@@ -2,6 +2,7 @@
 
 use crate::config::{ConfigError, RouteConfig, TokenMode};
 use crate::error::ForwardError;
+use crate::path::{self, PathError};
 use http::Uri;
 use http::uri::{Authority, PathAndQuery, Scheme};
 use std::time::Duration;
@@ -53,15 +54,15 @@ impl Route {
         })
     }
 
-    /// The upstream URL for a request's raw (still percent-encoded) path and query.
-    pub fn target(&self, path: &str, query: Option<&str>) -> Result<Uri, ForwardError> {
-        if path.split('/').any(is_dot_segment) {
-            return Err(ForwardError::BadPath("dot segments are not forwarded"));
-        }
+    /// The upstream URL for a request's raw (still percent-encoded) path
+    /// and query: the path decoded once, checked and re-encoded (`path.rs`),
+    /// the query as it came.
+    pub fn target(&self, raw_path: &str, query: Option<&str>) -> Result<Uri, ForwardError> {
+        let decoded = path::decode_checked(raw_path)?;
         let rest = if self.strip_prefix {
-            path.strip_prefix(self.prefix.as_str()).unwrap_or(path)
+            path::rest_after(&decoded, &self.prefix).ok_or(PathError::OutsideRoute)?
         } else {
-            path
+            path::encode(&decoded)
         };
         let mut url = String::with_capacity(
             self.upstream_path.len() + rest.len() + 1 + query.map_or(0, |q| q.len() + 1),
@@ -70,7 +71,7 @@ impl Route {
         if !rest.starts_with('/') {
             url.push('/');
         }
-        url.push_str(rest);
+        url.push_str(&rest);
         if let Some(q) = query {
             url.push('?');
             url.push_str(q);
@@ -83,25 +84,6 @@ impl Route {
         parts.path_and_query = Some(path_and_query);
         Uri::from_parts(parts).map_err(|_| ForwardError::BadPath("the path is not a valid URI"))
     }
-}
-
-/// `.` or `..`, also when percent-encoded (`%2e`), which an upstream may decode.
-/// Checked without allocating: it runs on every segment of every request.
-fn is_dot_segment(segment: &str) -> bool {
-    let mut rest = segment.as_bytes();
-    let mut dots = 0;
-    while !rest.is_empty() {
-        rest = match rest {
-            [b'.', tail @ ..] => tail,
-            [b'%', b'2', e, tail @ ..] if e.eq_ignore_ascii_case(&b'e') => tail,
-            _ => return false,
-        };
-        dots += 1;
-        if dots > 2 {
-            return false;
-        }
-    }
-    dots > 0
 }
 
 #[cfg(test)]
@@ -145,9 +127,29 @@ mod tests {
             "/api/example/../admin",
             "/api/example/%2e%2E/admin",
             "/api/example/./x",
+            "/api/example/..;/admin",
+            "/api/example/..%5cadmin",
+            "/api/example/..%2fadmin",
+            "/api/example/%252e%252e/admin",
         ] {
             assert!(r.target(path, None).is_err(), "{path}");
         }
         assert!(r.target("/api/example/a..b", None).is_ok());
+    }
+
+    #[test]
+    fn an_encoded_spelling_of_the_prefix_forwards_the_canonical_rest() {
+        let r = route("http://up:9000/v1", true);
+        assert_eq!(
+            r.target("/%61pi/ex%61mple/users/%31", Some("q=%2e"))
+                .unwrap()
+                .to_string(),
+            "http://up:9000/v1/users/1?q=%2e"
+        );
+        let kept = route("http://up:9000", false);
+        assert_eq!(
+            kept.target("/%61pi/example/x", None).unwrap().to_string(),
+            "http://up:9000/api/example/x"
+        );
     }
 }

@@ -52,3 +52,14 @@ async fn no_spelling_of_a_protected_path_passes_without_the_csrf_header() {
         assert!(!body.contains("\"sub\""), "{path} leaked claims: {body}");
     }
 }
+
+#[tokio::test]
+async fn an_encoded_spelling_with_the_header_reaches_the_upstream_as_the_canonical_path() {
+    let (_provider, mut app) = app_with_echo_route().await;
+    app.login_as("quentin").await;
+    let answer = app.get("/%61pi/%65cho/things/%31").await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    assert_eq!(answer.body["path"], "/things/1");
+    let refused = app.get("/api/echo/%252e%252e/admin").await;
+    assert_eq!(refused.status, 400, "{:?}", refused.body);
+}

@@ -187,21 +187,96 @@ async fn request_from_a_foreign_origin_is_403() {
     assert_eq!(json(response).await["code"], "origin_not_allowed");
 }
 
-#[tokio::test]
-async fn dot_segments_in_the_path_are_400() {
-    // Sent raw: an HTTP client library would resolve the dot segments itself.
-    let proxy = spawn_proxy(one_route("/api/echo", &echo_headers())).await;
+/// An upstream that answers the path it received and counts its calls.
+fn path_recorder() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = calls.clone();
+    let base = spawn_stub(move |c| {
+        let counted = counted.clone();
+        c.default_service(web::to(move |req: HttpRequest| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move { HttpResponse::Ok().body(req.uri().to_string()) }
+        }));
+    });
+    (base, calls)
+}
+
+/// Sends `path` byte for byte (an HTTP client library would normalise it)
+/// as the SPA would, answers the status line and the body.
+async fn raw_get(proxy: &TestProxy, path: &str) -> (String, String) {
     let address = proxy.base.trim_start_matches("http://").to_owned();
-    for path in ["/api/echo/../admin", "/api/echo/%2e%2E/admin"] {
-        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
-        let request = format!(
-            "GET {path} HTTP/1.1\r\nhost: {address}\r\nx-csrf: 1\r\ncookie: {}\r\nconnection: close\r\n\r\n",
-            proxy.session_cookie("opaque-token")
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nhost: {APP_HOST}\r\nx-csrf: 1\r\ncookie: {}\r\nconnection: close\r\n\r\n",
+        proxy.session_cookie("opaque-token")
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let status = answer.lines().next().unwrap_or_default().to_owned();
+    let body = answer
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    (status, body)
+}
+
+#[tokio::test]
+async fn paths_an_upstream_may_read_differently_are_400_and_never_forwarded() {
+    let (upstream, calls) = path_recorder();
+    let proxy = spawn_proxy(one_route("/api/echo", &upstream)).await;
+    for path in [
+        "/api/echo/../admin",
+        "/api/echo/./admin",
+        "/api/echo/%2e%2E/admin",
+        "/api/echo/.%2e/admin",
+        "/api/echo/..;/admin",
+        "/api/echo/..;x=1/admin",
+        "/api/echo/..%5cadmin",
+        "/api/echo/..%5Cadmin",
+        "/api/echo/..\\admin",
+        "/api/echo/..%2fadmin",
+        "/api/echo/..%2Fadmin",
+        "/api/echo/%252e%252e/admin",
+        "/api/echo/%252e%252e%252fadmin",
+        "/api/echo/a%00b",
+        "/api/echo/%zz",
+        "/%61pi/echo/%2e%2e/admin",
+    ] {
+        let (status, body) = raw_get(&proxy, path).await;
+        assert!(
+            status.starts_with("HTTP/1.1 400"),
+            "{path}: {status} {body}"
         );
-        stream.write_all(request.as_bytes()).await.unwrap();
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).await.unwrap();
-        assert!(answer.starts_with("HTTP/1.1 400"), "{path}: {answer}");
-        assert!(answer.contains("bad_request"), "{answer}");
+        assert!(body.contains("bad_request"), "{path}: {body}");
     }
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no refused path reached the upstream"
+    );
+}
+
+#[tokio::test]
+async fn the_upstream_receives_the_canonical_path() {
+    let (upstream, calls) = path_recorder();
+    let proxy = spawn_proxy(one_route("/api/echo", &upstream)).await;
+    for (path, forwarded) in [
+        ("/api/echo/users/1?x=%2e", "/users/1?x=%2e"),
+        ("/%61pi/%65cho/users/%31", "/users/1"),
+        ("/api/echo/with%20space", "/with%20space"),
+        ("/api/echo/100%25", "/100%25"),
+        ("/api/echo/caf%C3%A9", "/caf%C3%A9"),
+        ("/api/echo/matrix;v=1", "/matrix;v=1"),
+        ("/api/echo/a..b", "/a..b"),
+    ] {
+        let (status, body) = raw_get(&proxy, path).await;
+        assert!(
+            status.starts_with("HTTP/1.1 200"),
+            "{path}: {status} {body}"
+        );
+        assert_eq!(body, forwarded, "{path}");
+    }
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 7);
 }
