@@ -112,6 +112,9 @@ pub struct SessionSettings {
     pub lifetime_secs: u64,
     /// How long a started login may take.
     pub login_lifetime_secs: u64,
+    /// The access token's lifetime when the token response has no
+    /// `expires_in` (capped, like every token, at the session's end).
+    pub default_access_token_lifetime_secs: u64,
 }
 
 impl Default for SessionSettings {
@@ -120,6 +123,7 @@ impl Default for SessionSettings {
             store: StoreKind::Cookie,
             lifetime_secs: 8 * 3600,
             login_lifetime_secs: 600,
+            default_access_token_lifetime_secs: 300,
         }
     }
 }
@@ -203,7 +207,9 @@ pub enum ConfigError {
          and redirect URI is loopback (localhost, 127.0.0.1, [::1])"
     )]
     InsecureNotLoopback,
-    #[error("session.lifetime_secs and session.login_lifetime_secs must be at least 1")]
+    #[error(
+        "session.lifetime_secs, session.login_lifetime_secs and session.default_access_token_lifetime_secs must be at least 1"
+    )]
     Lifetime,
     #[error("{0}")]
     Proxy(#[from] ProxyError),
@@ -231,6 +237,7 @@ pub struct Config {
     pub session_store: StoreChoice,
     pub session_lifetime: Duration,
     pub login_lifetime: Duration,
+    pub default_access_lifetime: Duration,
     pub max_json_bytes: usize,
     /// `limits.login_starts_per_minute`; `None` when off.
     pub login_starts_per_minute: Option<std::num::NonZeroU32>,
@@ -330,7 +337,10 @@ impl Settings {
             return Err(ConfigError::InsecureNotLoopback);
         }
 
-        if self.session.lifetime_secs == 0 || self.session.login_lifetime_secs == 0 {
+        if self.session.lifetime_secs == 0
+            || self.session.login_lifetime_secs == 0
+            || self.session.default_access_token_lifetime_secs == 0
+        {
             return Err(ConfigError::Lifetime);
         }
         let session_store = match (self.session.store, self.redis) {
@@ -361,6 +371,9 @@ impl Settings {
             session_store,
             session_lifetime: Duration::from_secs(self.session.lifetime_secs),
             login_lifetime: Duration::from_secs(self.session.login_lifetime_secs),
+            default_access_lifetime: Duration::from_secs(
+                self.session.default_access_token_lifetime_secs,
+            ),
             max_json_bytes: self.limits.max_json_bytes,
             login_starts_per_minute: std::num::NonZeroU32::new(self.limits.login_starts_per_minute),
             log: self.log,

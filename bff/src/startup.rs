@@ -56,6 +56,7 @@ impl Application {
                 .login_starts_per_minute
                 .map(crate::rate_limit::LoginLimiter::per_minute),
             session_lifetime: config.session_lifetime,
+            default_access_lifetime: config.default_access_lifetime,
             login_lifetime: config.login_lifetime,
         });
         let rules = config.app_origins.clone();

@@ -16,5 +16,7 @@ pub struct AppState {
     /// `limits.login_starts_per_minute`; `None` when off.
     pub login_limiter: Option<LoginLimiter>,
     pub session_lifetime: Duration,
+    /// The access token's lifetime when the provider does not say.
+    pub default_access_lifetime: Duration,
     pub login_lifetime: Duration,
 }

@@ -40,6 +40,22 @@ pub struct Oidc {
     discovered: RwLock<Option<Arc<Discovered>>>,
 }
 
+/// Which kind of token a revocation is for (RFC 7009 `token_type_hint`).
+#[derive(Debug, Clone, Copy)]
+pub enum TokenHint {
+    Access,
+    Refresh,
+}
+
+impl TokenHint {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access_token",
+            Self::Refresh => "refresh_token",
+        }
+    }
+}
+
 /// What [`Oidc::start_login`] produced: the URL for the browser and the
 /// secrets the login cookie keeps until the browser comes back.
 #[derive(Debug)]
@@ -304,12 +320,12 @@ impl Oidc {
         })
     }
 
-    /// Revokes a refresh token (RFC 7009) when the provider has an endpoint;
-    /// `Ok(false)` when it has none.
+    /// Revokes a token (RFC 7009) when the provider has an endpoint;
+    /// `Ok(false)` when it has none. `hint` is `refresh_token` or `access_token`.
     ///
     /// A plain form POST rather than `oauth2`'s `revoke_token`, which refuses
     /// a non-https endpoint and so every local development provider.
-    pub async fn revoke(&self, refresh_token: &Secret) -> Result<bool, OidcError> {
+    pub async fn revoke(&self, token: &Secret, hint: TokenHint) -> Result<bool, OidcError> {
         let d = self.discovered().await?;
         let Some(endpoint) = &d.provider.extra().revocation_endpoint else {
             return Ok(false);
@@ -317,8 +333,8 @@ impl Oidc {
         let response = self
             .authenticated_post(endpoint)
             .form(&[
-                ("token", refresh_token.expose()),
-                ("token_type_hint", "refresh_token"),
+                ("token", token.expose()),
+                ("token_type_hint", hint.as_str()),
             ])
             .send()
             .await

@@ -12,4 +12,4 @@ pub mod id_token;
 pub mod provider;
 
 pub use error::OidcError;
-pub use flow::{LoginRequest, Oidc, TokenSet};
+pub use flow::{LoginRequest, Oidc, TokenHint, TokenSet};

@@ -4,24 +4,21 @@
 //! URI); the SPA posts that URL here with a same-site `fetch`, which is why
 //! every cookie can be `SameSite=Strict`.
 
-use super::{error_with_cookies, with_cookies};
+use super::token_set::{expiry, save_tokens};
+use super::{error_with_cookies, request_app, with_cookies};
 use crate::clock;
 use crate::error::BffError;
-use crate::oidc::TokenSet;
 use crate::session::request_cookies;
-use crate::session::{IdTokenPayload, NewTokens};
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::Arc;
 use th_contract::{
     LoginEndRequest, LoginEndResponse, LoginStartRequest, LoginStartResponse, ReturnTo,
 };
-use th_cookies::{AccessTokenPayload, CookieKind, CookieOut, Secret};
+use th_cookies::{CookieKind, CookieOut, Secret};
 use th_proxy::app_origin::RequestContext;
 use th_proxy::forwarded::client_ip;
-use th_proxy::origin::Origin;
 use url::Url;
 
 /// The login cookie's content, from start to end of one login.
@@ -218,51 +215,9 @@ async fn complete(
         .finish_login(code, &login.verifier, &login.nonce, redirect)
         .await?;
     let now = clock::now();
-    let session_expires_at =
-        now + i64::try_from(state.session_lifetime.as_secs()).unwrap_or(i64::MAX / 2);
+    let session_expires_at = expiry(now, state.session_lifetime.as_secs(), i64::MAX);
     let cookies = save_tokens(req, state, &tokens, None, session_expires_at, now).await?;
     Ok((cookies, login.return_to))
-}
-
-/// Stores a token set; `old_id` is kept when a refresh returned no ID token.
-pub(crate) async fn save_tokens(
-    req: &HttpRequest,
-    state: &AppState,
-    tokens: &TokenSet,
-    old_id: Option<Secret>,
-    session_expires_at: i64,
-    now: i64,
-) -> Result<Vec<CookieOut>, BffError> {
-    let new_session = old_id.is_none();
-    let id_token = tokens
-        .id_token
-        .clone()
-        .or(old_id)
-        .ok_or(BffError::Unauthorized("the session has no ID token"))?;
-    let app = request_app(req).map(|a| a.as_str().to_owned());
-    let new = NewTokens {
-        access: AccessTokenPayload {
-            token: tokens.access_token.clone(),
-            expires_at: tokens
-                .expires_in
-                .map(|secs| now + i64::try_from(secs).unwrap_or(i64::MAX / 2)),
-            app: app.clone(),
-        },
-        refresh: tokens.refresh_token.as_ref(),
-        id: IdTokenPayload {
-            token: id_token,
-            session_expires_at,
-            app,
-        },
-        new_session,
-    };
-    Ok(state.store.save(req, new).await?)
-}
-
-/// The app origin whose host the request was sent to (the origin guard
-/// resolved it from the configured host header, never from `Origin`).
-pub(crate) fn request_app(req: &HttpRequest) -> Option<Arc<Origin>> {
-    RequestContext::of(req).app
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -1,17 +1,17 @@
-//! `POST /bff/logout`: clears the session, revokes the refresh token, and
-//! answers the provider's end-session URL.
+//! `POST /bff/logout`: ends the session (in the browser and, with a
+//! server-side store, on the server), revokes the refresh and access
+//! tokens, and answers the provider's end-session URL.
 
-use super::login::request_app;
-use super::{error_with_cookies, with_cookies};
+use super::{error_with_cookies, request_app, with_cookies};
 use crate::clock;
 use crate::error::BffError;
+use crate::oidc::TokenHint;
 use crate::session::IdTokenPayload;
 use crate::session::request_cookies;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use th_contract::LogoutResponse;
-use th_cookies::CookieKind;
-use th_cookies::Secret;
+use th_cookies::{CookieKind, Secret};
 
 /// 200 and every cookie cleared: a failed revocation or an unreachable
 /// provider is logged and the logout goes on. Only a server-side store that
@@ -20,16 +20,22 @@ use th_cookies::Secret;
 pub async fn post(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let mut cookies = state.store.clearing_cookies(&req);
     cookies.extend(state.vault.clear(&request_cookies(&req), CookieKind::Login));
-    let (id, refresh) = match load(&req, &state).await {
+    let session = match load(&req, &state).await {
         Ok(found) => found,
         Err(e) => return error_with_cookies(&e, &cookies),
     };
-    if let Some(refresh_token) = refresh {
-        match state.oidc.revoke(&refresh_token).await {
-            Ok(true) => tracing::info!("revoked the refresh token at logout"),
+    // The access token too: a copied access-token cookie (or a token an
+    // upstream logged) must stop working now, not when it expires.
+    for (token, hint) in [
+        (session.refresh.as_ref(), TokenHint::Refresh),
+        (session.access.as_ref(), TokenHint::Access),
+    ] {
+        let Some(token) = token else { continue };
+        match state.oidc.revoke(token, hint).await {
+            Ok(true) => tracing::info!(?hint, "revoked a token at logout"),
             Ok(false) => tracing::info!("the provider has no revocation endpoint"),
             Err(e) => {
-                tracing::warn!(error = %e, "revoking the refresh token failed; logging out anyway")
+                tracing::warn!(?hint, error = %e, "revoking a token failed; logging out anyway")
             }
         }
     }
@@ -39,7 +45,7 @@ pub async fn post(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         .post_logout_uri_for(app.as_ref().map(|a| a.as_str()));
     let logout_url = match state
         .oidc
-        .logout_url(id.as_ref().map(|i| &i.token), after)
+        .logout_url(session.id.as_ref().map(|i| &i.token), after)
         .await
     {
         Ok(url) => url,
@@ -56,12 +62,17 @@ pub async fn post(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     with_cookies(&mut HttpResponse::Ok(), &cookies).json(LogoutResponse { logout_url })
 }
 
-/// The session's ID and refresh tokens, either absent.
-async fn load(
-    req: &HttpRequest,
-    state: &AppState,
-) -> Result<(Option<IdTokenPayload>, Option<Secret>), BffError> {
-    let id = state.store.id_token(req, clock::now()).await?;
-    let refresh = state.store.refresh_token(req).await?;
-    Ok((id, refresh))
+/// What logout needs of the session; each part may be absent.
+struct Ending {
+    id: Option<IdTokenPayload>,
+    refresh: Option<Secret>,
+    access: Option<Secret>,
+}
+
+async fn load(req: &HttpRequest, state: &AppState) -> Result<Ending, BffError> {
+    Ok(Ending {
+        id: state.store.id_token(req, clock::now()).await?,
+        refresh: state.store.refresh_token(req).await?,
+        access: state.store.access_token(req).await?.map(|a| a.token),
+    })
 }

@@ -7,12 +7,21 @@ pub mod login;
 pub mod logout;
 pub mod refresh;
 pub mod session;
+mod token_set;
 pub mod userinfo;
 
 use crate::error::BffError;
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue, SET_COOKIE};
 use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 use th_cookies::CookieOut;
+use th_proxy::app_origin::RequestContext;
+use th_proxy::origin::Origin;
+
+/// The app origin whose host the request was sent to (the origin guard
+/// resolved it from the configured host header, never from `Origin`).
+pub(crate) fn request_app(req: &actix_web::HttpRequest) -> Option<std::sync::Arc<Origin>> {
+    RequestContext::of(req).app
+}
 
 /// Adds `Set-Cookie` headers and forbids caching (every `/bff` answer is per-user).
 pub(crate) fn with_cookies<'a>(

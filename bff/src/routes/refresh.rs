@@ -1,11 +1,10 @@
 //! `POST /bff/refresh`: new tokens from the refresh token (rotation honoured).
 
-use super::login::save_tokens;
+use super::token_set::{save_tokens, session_subject};
 use super::{error_with_cookies, with_cookies};
 use crate::clock;
 use crate::error::BffError;
 use crate::oidc::OidcError;
-use crate::oidc::id_token::decode_claims;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
@@ -55,22 +54,33 @@ async fn refresh(
         }
         Err(e) => return Err(e.into()),
     };
-    // OpenID Connect Core §12.2: a refreshed ID token is for the same user.
-    let old_sub = decode_claims(id.token.expose()).and_then(|c| c.get("sub").cloned());
-    if let Some(new_claims) = &tokens.id_claims
-        && new_claims.get("sub") != old_sub.as_ref()
-    {
+    // OpenID Connect Core §12.2: a refreshed ID token is for the same user;
+    // without one, the new access token's userinfo must be (§5.3.4).
+    let expected = session_subject(&id);
+    let refreshed_sub = match &tokens.id_claims {
+        Some(claims) => claims
+            .get("sub")
+            .and_then(|s| s.as_str())
+            .map(str::to_owned),
+        None => match state.oidc.userinfo(&tokens.access_token).await {
+            Ok(Some(info)) => info.get("sub").and_then(|s| s.as_str()).map(str::to_owned),
+            Ok(None) => {
+                return Err(BffError::Unauthorized(
+                    "the provider refused the refreshed access token",
+                ));
+            }
+            Err(OidcError::Unsupported(_)) => {
+                return Err(BffError::Unauthorized(
+                    "the refresh answer has no ID token and the provider no userinfo to tie it to the session's user",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    if expected.is_none() || refreshed_sub != expected {
         return Err(BffError::Unauthorized(
-            "the refreshed ID token is for another user",
+            "the refreshed tokens are for another user",
         ));
     }
-    save_tokens(
-        req,
-        state,
-        &tokens,
-        Some(id.token),
-        id.session_expires_at,
-        now,
-    )
-    .await
+    save_tokens(req, state, &tokens, Some(&id), id.session_expires_at, now).await
 }

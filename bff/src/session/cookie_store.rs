@@ -1,6 +1,6 @@
 //! The stateless store: every token in its own sealed cookie.
 
-use super::{IdTokenPayload, NewTokens, SessionStore, SetCookies, StoreError};
+use super::{IdTokenPayload, NewTokens, RefreshUpdate, SessionStore, SetCookies, StoreError};
 use actix_web::HttpRequest;
 use std::sync::Arc;
 use std::time::Duration;
@@ -73,13 +73,15 @@ impl SessionStore for CookieStore {
             self.vault
                 .write_json(&cookies, CookieKind::Id, &tokens.id, max_age)?,
         );
-        if let Some(refresh) = tokens.refresh {
-            out.extend(self.vault.write(
+        match tokens.refresh {
+            RefreshUpdate::Replace(refresh) => out.extend(self.vault.write(
                 &cookies,
                 CookieKind::Refresh,
                 refresh.expose().as_bytes(),
                 max_age,
-            )?);
+            )?),
+            RefreshUpdate::Clear => out.extend(self.vault.clear(&cookies, CookieKind::Refresh)),
+            RefreshUpdate::Keep => {}
         }
         Ok(out)
     }

@@ -35,6 +35,10 @@ pub struct IdTokenPayload {
     /// no session on another app's host. Absent in cookies written before.
     #[serde(rename = "h", default, skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
+    /// The session's subject, from the ID token at login: every refresh
+    /// must be for it, with or without a new ID token.
+    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
 }
 
 impl IdTokenPayload {
@@ -44,12 +48,23 @@ impl IdTokenPayload {
     }
 }
 
+/// What a save does with the stored refresh token.
+#[derive(Debug, Clone, Copy)]
+pub enum RefreshUpdate<'a> {
+    /// A refresh whose answer carried none: the current one stays valid.
+    Keep,
+    /// A new (first or rotated) refresh token.
+    Replace(&'a Secret),
+    /// A login whose answer carried none: the previous session's must go,
+    /// or the next refresh would pair this identity with its token.
+    Clear,
+}
+
 /// Tokens to store after a login or a refresh.
 #[derive(Debug)]
 pub struct NewTokens<'a> {
     pub access: AccessTokenPayload,
-    /// A rotated or first refresh token; `None` keeps the stored one.
-    pub refresh: Option<&'a Secret>,
+    pub refresh: RefreshUpdate<'a>,
     pub id: IdTokenPayload,
     /// A login: the session starts anew (a server-side store issues a new
     /// session key, so a key planted before the login is worth nothing).

@@ -14,7 +14,9 @@
 //! is [`StoreError::Unavailable`] (503), never a 500, and its message names
 //! no key.
 
-use super::{IdTokenPayload, NewTokens, SessionStore, SetCookies, StoreError, request_cookies};
+use super::{
+    IdTokenPayload, NewTokens, RefreshUpdate, SessionStore, SetCookies, StoreError, request_cookies,
+};
 use actix_session::storage::{RedisSessionStore, SessionKey, SessionStore as _};
 use actix_web::HttpRequest;
 use actix_web::cookie::time::Duration as CookieDuration;
@@ -248,9 +250,9 @@ impl SessionStore for RedisStore {
         let lifetime = u64::try_from(tokens.id.session_expires_at - now).unwrap_or(0);
         let existing = self.load(req).await?;
         let refresh = match (tokens.refresh, &existing) {
-            (Some(new), _) => Some(new.clone()),
-            (None, Some((_, old))) if !tokens.new_session => old.refresh.clone(),
-            (None, _) => None,
+            (RefreshUpdate::Replace(new), _) => Some(new.clone()),
+            (RefreshUpdate::Keep, Some((_, old))) if !tokens.new_session => old.refresh.clone(),
+            (RefreshUpdate::Keep | RefreshUpdate::Clear, _) => None,
         };
         let bundle = Bundle {
             access: tokens.access,

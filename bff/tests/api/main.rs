@@ -19,3 +19,4 @@ mod provider_faults;
 mod redis_store;
 mod return_to;
 mod several_apps;
+mod token_lifecycle;

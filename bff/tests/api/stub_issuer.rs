@@ -5,6 +5,7 @@
 use actix_web::{App, HttpResponse, HttpServer, web};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,6 +24,9 @@ pub enum TokenAnswer {
     Raw(u16, String),
     /// Waits this long, then answers 200 with an empty ID token.
     Slow(Duration),
+    /// 200 with exactly this JSON (token responses a real provider will not
+    /// send: no `expires_in`, a huge one, no refresh or ID token).
+    Json(Value),
 }
 
 pub struct Scenario {
@@ -30,6 +34,12 @@ pub struct Scenario {
     pub discovery_delay: Duration,
     /// Whether the JWKS lists the second ("unknown") key too.
     pub publish_unknown_key: bool,
+    /// What the userinfo endpoint answers.
+    pub userinfo: Value,
+    /// The `grant_type` of every token request, in order.
+    pub grants: Vec<String>,
+    /// The `token_type_hint` of every revocation, in order.
+    pub revoked: Vec<String>,
 }
 
 pub struct StubIssuer {
@@ -43,6 +53,9 @@ impl StubIssuer {
             token: TokenAnswer::Raw(500, "{}".into()),
             discovery_delay: Duration::ZERO,
             publish_unknown_key: false,
+            userinfo: json!({ "sub": "mallory" }),
+            grants: Vec::new(),
+            revoked: Vec::new(),
         }));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let issuer = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
@@ -56,6 +69,8 @@ impl StubIssuer {
                 )
                 .route("/jwks", web::get().to(jwks))
                 .route("/token", web::post().to(token))
+                .route("/userinfo", web::get().to(userinfo))
+                .route("/revoke", web::post().to(revoke))
         })
         .workers(1)
         .listen(listener)
@@ -112,6 +127,8 @@ async fn discovery(state: State) -> HttpResponse {
         "authorization_endpoint": format!("{issuer}/auth"),
         "token_endpoint": format!("{issuer}/token"),
         "jwks_uri": format!("{issuer}/jwks"),
+        "userinfo_endpoint": format!("{issuer}/userinfo"),
+        "revocation_endpoint": format!("{issuer}/revoke"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "HS256"],
@@ -126,9 +143,25 @@ async fn jwks(state: State) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "keys": keys }))
 }
 
-async fn token(state: State) -> HttpResponse {
-    let answer = state.1.lock().unwrap().token.clone();
+async fn userinfo(state: State) -> HttpResponse {
+    HttpResponse::Ok().json(state.1.lock().unwrap().userinfo.clone())
+}
+
+async fn revoke(state: State, form: web::Form<HashMap<String, String>>) -> HttpResponse {
+    let hint = form.get("token_type_hint").cloned().unwrap_or_default();
+    state.1.lock().unwrap().revoked.push(hint);
+    HttpResponse::Ok().finish()
+}
+
+async fn token(state: State, form: web::Form<HashMap<String, String>>) -> HttpResponse {
+    let answer = {
+        let mut scenario = state.1.lock().unwrap();
+        let grant = form.get("grant_type").cloned().unwrap_or_default();
+        scenario.grants.push(grant);
+        scenario.token.clone()
+    };
     match answer {
+        TokenAnswer::Json(body) => HttpResponse::Ok().json(body),
         TokenAnswer::IdToken(id_token) => HttpResponse::Ok().json(json!({
             "access_token": "stub-access-token",
             "token_type": "Bearer",
