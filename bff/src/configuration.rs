@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use th_cookies::{CookieSettings, Secret, SettingsError, Vault};
 use th_proxy::app_origin::{AppOriginError, AppOrigins, CorsSettings, ForwardedSettings};
-use th_proxy::origin::Origin;
+use th_proxy::origin::{Origin, is_loopback_url};
 use th_proxy::{Proxy, ProxyConfig, ProxyError};
 use url::Url;
 
@@ -46,8 +46,12 @@ pub struct Settings {
     pub proxy: ProxyConfig,
 }
 
+/// The port the server listens on when `listen` is not set; `bff
+/// healthcheck` probes the same one.
+pub const DEFAULT_PORT: u16 = 8081;
+
 fn default_listen() -> SocketAddr {
-    SocketAddr::from(([127, 0, 0, 1], 8081))
+    SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT))
 }
 
 /// `[oidc]`: the provider and this client's registration there.
@@ -182,6 +186,10 @@ pub enum ConfigError {
     Load(Box<figment::Error>),
     #[error("oidc.issuer: {0:?} is not an http(s) URL")]
     Issuer(String),
+    #[error(
+        "oidc.issuer: {0:?} is plain http on a host that is not loopback; tokens and the client secret would cross the network unencrypted (use https)"
+    )]
+    PlainHttpIssuer(String),
     #[error("oidc.redirect_uri: {0:?} is not an http(s) URL")]
     RedirectUri(String),
     #[error("oidc.extra_redirect_uris: {0:?} is not an http(s) URL")]
@@ -269,7 +277,8 @@ impl Settings {
             figment = figment.merge(Toml::file_exact(file));
         }
         figment
-            .merge(Env::prefixed("TH_").split("__"))
+            // TH_CONFIG names the file (the CLI reads it); it is no setting.
+            .merge(Env::prefixed("TH_").split("__").ignore(&["config"]))
             .extract()
             .map_err(|e| ConfigError::Load(Box::new(e)))
     }
@@ -290,7 +299,11 @@ impl Settings {
                 .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
         };
         // Issuers compare as exact strings (OpenID Connect Discovery §4.3).
-        http_url(&oidc.issuer).ok_or_else(|| ConfigError::Issuer(oidc.issuer.clone()))?;
+        let issuer_url =
+            http_url(&oidc.issuer).ok_or_else(|| ConfigError::Issuer(oidc.issuer.clone()))?;
+        if issuer_url.scheme() == "http" && !is_loopback_url(&issuer_url) {
+            return Err(ConfigError::PlainHttpIssuer(oidc.issuer.clone()));
+        }
         let issuer = oidc.issuer.clone();
         let mut redirect_uris = vec![
             http_url(&oidc.redirect_uri)
@@ -449,6 +462,47 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("cookies.secure"), "{err}");
+    }
+
+    #[test]
+    fn a_plain_http_issuer_is_refused_unless_loopback() {
+        for issuer in [
+            "http://id.example.com",
+            "http://10.0.0.5:8080",
+            "HTTP://ID.EXAMPLE.COM",
+        ] {
+            let s = toml("", "", r#""https://app.example.com""#)
+                .replace("https://id.example.com", issuer);
+            let err = validate(&s).unwrap_err().to_string();
+            assert!(
+                err.starts_with("oidc.issuer") && err.contains("plain http"),
+                "{issuer}: {err}"
+            );
+        }
+        for issuer in [
+            "http://127.0.0.1:9000",
+            "http://localhost:9000",
+            "http://[::1]:9000",
+        ] {
+            let s = toml("", "", r#""https://app.example.com""#)
+                .replace("https://id.example.com", issuer);
+            validate(&s).unwrap_or_else(|e| panic!("{issuer}: {e}"));
+        }
+    }
+
+    #[test]
+    // The closure's error type is figment's, not ours.
+    #[allow(clippy::result_large_err)]
+    fn the_config_file_variable_is_no_setting() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bff.toml", &toml("", "", r#""https://app.example.com""#))?;
+            jail.set_env("TH_CONFIG", "bff.toml");
+            Settings::load(Some(Path::new("bff.toml")))
+                .map_err(|e| e.to_string())?
+                .validate()
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        });
     }
 
     #[test]

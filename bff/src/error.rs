@@ -33,6 +33,10 @@ pub enum BffError {
     /// A token too large for the cookies, even chunked.
     #[error(transparent)]
     Cookie(#[from] WriteError),
+    /// The provider's userinfo is for another subject than the session's
+    /// ID token (OpenID Connect Core §5.3.4).
+    #[error("the provider's userinfo is for another user than the session's ID token")]
+    UserinfoSubjectMismatch,
     /// The server-side session store did not answer; the message names no key.
     #[error("the session store is unavailable")]
     SessionStoreUnavailable(String),
@@ -59,6 +63,7 @@ impl ResponseError for BffError {
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Cookie(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::SessionStoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::UserinfoSubjectMismatch => StatusCode::BAD_GATEWAY,
         }
     }
 
@@ -74,6 +79,7 @@ impl ResponseError for BffError {
             Self::TooManyRequests(_) => codes::RATE_LIMITED,
             Self::Cookie(_) => codes::SESSION_TOO_LARGE,
             Self::SessionStoreUnavailable(_) => codes::SESSION_STORE_UNAVAILABLE,
+            Self::UserinfoSubjectMismatch => codes::USERINFO_SUBJECT_MISMATCH,
         };
         let status = self.status_code();
         if let Self::SessionStoreUnavailable(why) = self {

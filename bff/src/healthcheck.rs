@@ -16,11 +16,12 @@ pub enum HealthcheckError {
     Unhealthy(String),
 }
 
-/// The local health URL for a `listen` address (`TH_LISTEN`), port 8080 without one.
+/// The local health URL for a `listen` address (`TH_LISTEN`); without one,
+/// the port the server listens on by default.
 pub fn default_url(listen: Option<&str>) -> String {
     let port = listen
         .and_then(|l| l.parse::<std::net::SocketAddr>().ok())
-        .map_or(8080, |a| a.port());
+        .map_or(crate::configuration::DEFAULT_PORT, |a| a.port());
     format!("http://127.0.0.1:{port}/healthz")
 }
 
@@ -72,11 +73,19 @@ mod tests {
             default_url(Some("0.0.0.0:9090")),
             "http://127.0.0.1:9090/healthz"
         );
-        assert_eq!(default_url(None), "http://127.0.0.1:8080/healthz");
-        assert_eq!(
-            default_url(Some("nonsense")),
-            "http://127.0.0.1:8080/healthz"
+        // Without TH_LISTEN, the server's own default port.
+        let default = format!(
+            "http://127.0.0.1:{}/healthz",
+            crate::configuration::Settings::from_toml(
+                "[oidc]\nissuer = \"https://id.example\"\nclient_id = \"c\"\n\
+                 client_secret = \"s\"\nredirect_uri = \"https://app.example/\""
+            )
+            .unwrap()
+            .listen
+            .port()
         );
+        assert_eq!(default_url(None), default);
+        assert_eq!(default_url(Some("nonsense")), default);
     }
 
     #[test]

@@ -114,6 +114,7 @@ pub mod codes {
     pub const NOT_FOUND: &str = "not_found";
     pub const RATE_LIMITED: &str = "rate_limited";
     pub const SESSION_STORE_UNAVAILABLE: &str = "session_store_unavailable";
+    pub const USERINFO_SUBJECT_MISMATCH: &str = "userinfo_subject_mismatch";
     pub const NOT_READY: &str = "not_ready";
     pub const INTERNAL: &str = "internal_error";
 }

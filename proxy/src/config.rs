@@ -244,11 +244,21 @@ impl IntrospectionConfig {
             ("endpoint", self.endpoint.as_ref()),
         ] {
             if let Some(v) = value {
-                let ok = Url::parse(v).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-                if !ok {
+                let url = Url::parse(v)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            format!("{at}.{name}"),
+                            format!("{v:?} is not an http(s) URL"),
+                        )
+                    })?;
+                if url.scheme() == "http" && !crate::origin::is_loopback_url(&url) {
                     return Err(ConfigError::new(
                         format!("{at}.{name}"),
-                        format!("{v:?} is not an http(s) URL"),
+                        format!(
+                            "{v:?} is plain http on a host that is not loopback; the client secret and tokens would cross the network unencrypted (use https)"
+                        ),
                     ));
                 }
             }
@@ -368,6 +378,20 @@ mod tests {
             config.validate().unwrap_err().setting,
             "proxy.routes[0].token_mode"
         );
+    }
+
+    #[test]
+    fn a_plain_http_introspection_issuer_is_refused_unless_loopback() {
+        let config = |issuer: &str| {
+            parse(&format!(
+                "[introspection]\nissuer = \"{issuer}\"\nclient_id = \"g\"\nclient_secret = \"s\""
+            ))
+        };
+        let err = config("http://id.example.com").validate().unwrap_err();
+        assert_eq!(err.setting, "proxy.introspection.issuer");
+        assert!(err.reason.contains("plain http"), "{}", err.reason);
+        config("http://127.0.0.1:3000").validate().unwrap();
+        config("https://id.example.com").validate().unwrap();
     }
 
     #[test]

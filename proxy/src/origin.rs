@@ -71,15 +71,18 @@ impl Origin {
 
     /// Whether the host is a loopback address or `localhost`.
     pub fn is_loopback(&self) -> bool {
-        let Ok(url) = Url::parse(&self.0) else {
-            return false;
-        };
-        match url.host() {
-            Some(url::Host::Domain(d)) => d == "localhost",
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        }
+        Url::parse(&self.0).is_ok_and(|url| is_loopback_url(&url))
+    }
+}
+
+/// Whether a URL's host is a loopback address or `localhost`: the only
+/// place plain `http://` is acceptable for a provider or an origin.
+pub fn is_loopback_url(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
     }
 }
 

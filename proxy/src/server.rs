@@ -143,6 +143,21 @@ mod tests {
     use super::*;
 
     #[test]
+    // The closure's error type is figment's, not ours.
+    #[allow(clippy::result_large_err)]
+    fn the_config_file_variable_is_no_setting() {
+        let example = include_str!("../proxy.example.toml");
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("proxy.toml", example)?;
+            jail.set_env("TH_CONFIG", "proxy.toml");
+            let settings =
+                Settings::load(std::path::Path::new("proxy.toml")).map_err(|e| e.to_string())?;
+            assert_eq!(settings.proxy.routes.len(), 2);
+            Ok(())
+        });
+    }
+
+    #[test]
     fn the_example_settings_file_loads_and_validates() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("proxy.example.toml");
         let settings = Settings::load(&path).unwrap();

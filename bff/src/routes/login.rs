@@ -111,7 +111,11 @@ pub async fn end(
                 return_to: None,
             });
         }
-        Some((Err(e), _)) => return e.error_response(),
+        Some((Err(e), _)) => {
+            // A malformed callback still ends the login: its cookie is single-use.
+            let clear_login = state.vault.clear(&request_cookies(&req), CookieKind::Login);
+            return error_with_cookies(&e, &clear_login);
+        }
     };
     // The login cookie is single-use: it goes, whatever happens next.
     let clear_login = state.vault.clear(&request_cookies(&req), CookieKind::Login);

@@ -1,5 +1,6 @@
 //! `GET /bff/userinfo`: the provider's userinfo, fetched with the session's access token.
 
+use super::token_set::session_subject;
 use super::with_cookies;
 use crate::clock;
 use crate::error::BffError;
@@ -24,5 +25,17 @@ pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
         .ok_or(BffError::Unauthorized(
             "the provider refused the access token",
         ))?;
+    // OpenID Connect Core §5.3.4: a userinfo answer for another subject than
+    // the ID token's must not be used (token substitution).
+    let session_sub = state
+        .store
+        .id_token(&req, clock::now())
+        .await?
+        .as_ref()
+        .and_then(session_subject);
+    let answered_sub = info.get("sub").and_then(|s| s.as_str());
+    if session_sub.is_none() || answered_sub != session_sub.as_deref() {
+        return Err(BffError::UserinfoSubjectMismatch);
+    }
     Ok(with_cookies(&mut HttpResponse::Ok(), &[]).json(info))
 }

@@ -165,3 +165,38 @@ async fn after_logout_a_copied_access_token_is_refused_by_the_real_provider() {
     let info = app.get("/bff/userinfo").await;
     assert_eq!(info.status, 401, "{:?}", info.body);
 }
+
+#[tokio::test]
+async fn userinfo_for_another_subject_than_the_id_tokens_is_502() {
+    let stub = StubIssuer::start().await;
+    let mut app = app_for(&stub, "").await;
+    login_answering(&mut app, &stub, "mallory", |id| {
+        json!({ "access_token": "at", "token_type": "Bearer", "expires_in": 300, "id_token": id })
+    })
+    .await;
+    let same = app.get("/bff/userinfo").await;
+    assert_eq!(same.status, 200, "{:?}", same.body);
+    stub.scenario.lock().unwrap().userinfo = json!({ "sub": "eve", "email": "eve@example.com" });
+    let other = app.get("/bff/userinfo").await;
+    assert_eq!(other.status, 502, "{:?}", other.body);
+    assert_eq!(other.body["code"], "userinfo_subject_mismatch");
+    assert!(!other.body.to_string().contains("eve@"), "{:?}", other.body);
+}
+
+#[tokio::test]
+async fn a_callback_with_a_repeated_parameter_is_400_and_still_ends_the_login() {
+    let stub = StubIssuer::start().await;
+    let mut app = app_for(&stub, "").await;
+    let start = app.login_start(None).await;
+    assert_eq!(start.status, 200);
+    assert!(app.cookie_named("-login").is_some());
+    let end = app
+        .login_end(&format!("{REDIRECT}?code=c&state=s&state=t"))
+        .await;
+    assert_eq!(end.status, 400, "{:?}", end.body);
+    assert!(
+        app.cookie_named("-login").is_none(),
+        "the login cookie is cleared: {:?}",
+        end.set_cookies
+    );
+}
