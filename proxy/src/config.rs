@@ -81,6 +81,11 @@ pub struct IntrospectionConfig {
     /// It bounds how long a revoked token keeps working.
     #[serde(default = "defaults::cache_max_secs")]
     pub cache_max_secs: u64,
+    /// How long an inactive answer (revoked, expired, unknown token) is
+    /// reused, so such a token cannot make every request cost a provider
+    /// call; never longer than `cache_max_secs`.
+    #[serde(default = "defaults::negative_cache_secs")]
+    pub negative_cache_secs: u64,
 }
 
 mod defaults {
@@ -101,6 +106,9 @@ mod defaults {
     }
     pub fn cache_max_secs() -> u64 {
         60
+    }
+    pub fn negative_cache_secs() -> u64 {
+        10
     }
 }
 

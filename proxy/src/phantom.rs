@@ -15,10 +15,12 @@
 
 use crate::config::IntrospectionConfig;
 use crate::error::ForwardError;
-use crate::phantom_cache::{PhantomCache, hash};
+use crate::phantom_cache::{PhantomCache, TokenHash, Verdict, hash};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use th_cookies::Secret;
 use th_cookies::unix_now;
@@ -34,6 +36,10 @@ pub(crate) struct Introspector {
     endpoint: OnceCell<String>,
     cache: PhantomCache,
     max_age: Duration,
+    /// How long an inactive verdict is kept.
+    negative_age: Duration,
+    /// One turn per token being introspected right now.
+    inflight: Mutex<HashMap<TokenHash, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 #[derive(Deserialize)]
@@ -68,17 +74,48 @@ impl Introspector {
             },
             cache: PhantomCache::new(config.cache_max_entries),
             max_age: Duration::from_secs(config.cache_max_secs),
+            negative_age: Duration::from_secs(
+                config.negative_cache_secs.min(config.cache_max_secs),
+            ),
+            inflight: Mutex::new(HashMap::new()),
             config: config.clone(),
             client,
         })
     }
 
     /// The JWT to forward for an opaque token, from the cache or the provider.
+    ///
+    /// Concurrent lookups of one token make one provider call: the first
+    /// takes the token's turn, the others wait for it and read its answer
+    /// from the cache. An inactive answer is cached too, briefly
+    /// (`negative_cache_secs`), so a revoked or made-up token cannot make
+    /// every request cost a provider call. Failures are not cached.
     pub async fn jwt_for(&self, token: &Secret) -> Result<Secret, ForwardError> {
         let key = hash(token);
-        if let Some(jwt) = self.cache.get(&key, Instant::now()) {
-            return Ok(jwt);
+        if let Some(verdict) = self.cache.get(&key, Instant::now()) {
+            return verdict.into_result();
         }
+        let turn = {
+            let mut inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+            inflight.entry(key).or_default().clone()
+        };
+        let result = {
+            let _held = turn.lock().await;
+            match self.cache.get(&key, Instant::now()) {
+                Some(verdict) => verdict.into_result(),
+                None => self.introspect(key, token).await,
+            }
+        };
+        let mut inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+        // Only the map and this call hold the turn: nobody waits on it.
+        if Arc::strong_count(&turn) == 2 {
+            inflight.remove(&key);
+        }
+        result
+    }
+
+    /// Asks the provider, and caches its verdict.
+    async fn introspect(&self, key: TokenHash, token: &Secret) -> Result<Secret, ForwardError> {
         let endpoint = self.endpoint().await?;
         let response = self
             .client
@@ -117,19 +154,25 @@ impl Introspector {
             ForwardError::ProviderUnavailable("the introspection JWT is malformed".into())
         })?;
         let now_unix = unix_now();
+        let now = Instant::now();
         let left = match claims.token_introspection {
-            Introspection { active: false, .. } => return Err(ForwardError::Inactive),
-            Introspection { exp: Some(exp), .. } if exp <= now_unix => {
+            Introspection {
+                active: true,
+                exp: Some(exp),
+            } if exp > now_unix => Duration::from_secs((exp - now_unix) as u64).min(self.max_age),
+            Introspection {
+                active: true,
+                exp: None,
+            } => self.max_age,
+            _ => {
+                self.cache
+                    .insert(key, Verdict::Inactive, now + self.negative_age, now);
                 return Err(ForwardError::Inactive);
             }
-            Introspection { exp: Some(exp), .. } => {
-                Duration::from_secs((exp - now_unix) as u64).min(self.max_age)
-            }
-            Introspection { exp: None, .. } => self.max_age,
         };
         let jwt = Secret::new(jwt);
-        let now = Instant::now();
-        self.cache.insert(key, jwt.clone(), now + left, now);
+        self.cache
+            .insert(key, Verdict::Active(jwt.clone()), now + left, now);
         Ok(jwt)
     }
 
@@ -167,6 +210,15 @@ impl Introspector {
         })?;
         tracing::info!(%endpoint, "discovered the introspection endpoint");
         Ok(endpoint)
+    }
+}
+
+impl Verdict {
+    fn into_result(self) -> Result<Secret, ForwardError> {
+        match self {
+            Verdict::Active(jwt) => Ok(jwt),
+            Verdict::Inactive => Err(ForwardError::Inactive),
+        }
     }
 }
 

@@ -15,8 +15,17 @@ pub(crate) fn hash(token: &Secret) -> TokenHash {
     Sha256::digest(token.expose().as_bytes()).into()
 }
 
+/// What the provider said of a token.
+#[derive(Clone)]
+pub(crate) enum Verdict {
+    /// Active: the signed introspection JWT to forward.
+    Active(Secret),
+    /// Not active (revoked, expired, unknown): 401 without asking again.
+    Inactive,
+}
+
 struct Entry {
-    jwt: Secret,
+    verdict: Verdict,
     until: Instant,
 }
 
@@ -36,10 +45,10 @@ impl PhantomCache {
     }
 
     /// The JWT for a token hash, unless absent or past its deadline.
-    pub fn get(&self, key: &TokenHash, now: Instant) -> Option<Secret> {
+    pub fn get(&self, key: &TokenHash, now: Instant) -> Option<Verdict> {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         match entries.get(key) {
-            Some(entry) if entry.until > now => Some(entry.jwt.clone()),
+            Some(entry) if entry.until > now => Some(entry.verdict.clone()),
             Some(_) => {
                 entries.remove(key);
                 None
@@ -50,7 +59,7 @@ impl PhantomCache {
 
     /// Keeps a JWT until `until`. When full, expired entries go first, then
     /// the entry closest to its deadline (it had the least use left).
-    pub fn insert(&self, key: TokenHash, jwt: Secret, until: Instant, now: Instant) {
+    pub fn insert(&self, key: TokenHash, verdict: Verdict, until: Instant, now: Instant) {
         if until <= now {
             return;
         }
@@ -63,7 +72,7 @@ impl PhantomCache {
                 entries.remove(&soonest);
             }
         }
-        entries.insert(key, Entry { jwt, until });
+        entries.insert(key, Entry { verdict, until });
     }
 
     /// How many entries are held (expired ones included until touched).
@@ -88,11 +97,13 @@ mod tests {
         let now = Instant::now();
         cache.insert(
             key(1),
-            Secret::new("jwt"),
+            Verdict::Active(Secret::new("jwt")),
             now + Duration::from_secs(5),
             now,
         );
-        assert_eq!(cache.get(&key(1), now).unwrap().expose(), "jwt");
+        assert!(
+            matches!(cache.get(&key(1), now), Some(Verdict::Active(jwt)) if jwt.expose() == "jwt")
+        );
         assert!(cache.get(&key(1), now + Duration::from_secs(5)).is_none());
         assert_eq!(cache.len(), 0);
     }
@@ -103,7 +114,7 @@ mod tests {
         let now = Instant::now();
         for n in 0..10u8 {
             let until = now + Duration::from_secs(100 + u64::from(n));
-            cache.insert(key(n), Secret::new("jwt"), until, now);
+            cache.insert(key(n), Verdict::Active(Secret::new("jwt")), until, now);
             assert!(cache.len() <= 3);
         }
         // The newest (latest deadlines) stay.
@@ -115,7 +126,7 @@ mod tests {
     fn already_expired_result_is_not_kept() {
         let cache = PhantomCache::new(3);
         let now = Instant::now();
-        cache.insert(key(1), Secret::new("jwt"), now, now);
+        cache.insert(key(1), Verdict::Active(Secret::new("jwt")), now, now);
         assert_eq!(cache.len(), 0);
     }
 

@@ -21,6 +21,7 @@ fn introspection(provider: &TestProvider) -> IntrospectionConfig {
         timeout_secs: 5,
         cache_max_entries: 100,
         cache_max_secs: 60,
+        negative_cache_secs: 10,
     }
 }
 
@@ -201,6 +202,7 @@ async fn phantom_mode_with_the_provider_unreachable_is_502() {
         timeout_secs: 2,
         cache_max_entries: 10,
         cache_max_secs: 60,
+        negative_cache_secs: 10,
     };
     let proxy = spawn_proxy(phantom_route("/api/x", "http://127.0.0.1:9", intro)).await;
     let response = proxy.get("/api/x/a", "opaque-token").await;
@@ -219,4 +221,63 @@ async fn call_as(proxy: &TestProxy, token: &str, sub: &str, times: usize) {
             .unwrap();
         assert_eq!(echo.sub, sub);
     }
+}
+
+#[tokio::test]
+async fn concurrent_lookups_of_one_token_make_one_introspection() {
+    let provider = opaque_provider().await;
+    let api = spawn_example_api(&provider);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let real_endpoint = metadata(&provider).await["introspection_endpoint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut intro = introspection(&provider);
+    intro.endpoint = Some(counting_introspection(real_endpoint, calls.clone()));
+    let proxy = Arc::new(spawn_proxy(phantom_route("/api/example", &api, intro)).await);
+    let tokens = provider.tokens_for("ivan", "openid").await;
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (proxy, token) = (proxy.clone(), tokens.access_token.clone());
+        tasks.push(tokio::spawn(async move {
+            proxy.get("/api/example/a", &token).await.status().as_u16()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 200);
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "one call for 20 at once");
+}
+
+#[tokio::test]
+async fn an_inactive_answer_is_cached_briefly() {
+    let provider = opaque_provider().await;
+    let api = spawn_example_api(&provider);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let real_endpoint = metadata(&provider).await["introspection_endpoint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut intro = introspection(&provider);
+    intro.endpoint = Some(counting_introspection(real_endpoint, calls.clone()));
+    intro.negative_cache_secs = 1;
+    let proxy = spawn_proxy(phantom_route("/api/example", &api, intro)).await;
+    for _ in 0..3 {
+        let response = proxy.get("/api/example/a", "never-issued-token").await;
+        assert_eq!(response.status(), 401);
+    }
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "one call within the window"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        proxy
+            .get("/api/example/a", "never-issued-token")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "asked again after it");
 }
