@@ -74,6 +74,18 @@ fn counting_introspection(endpoint: String, calls: Arc<AtomicUsize>) -> String {
     })
 }
 
+/// The introspection settings for `provider`, through a call counter.
+async fn counted_introspection(provider: &TestProvider) -> (IntrospectionConfig, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let real_endpoint = metadata(provider).await["introspection_endpoint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut intro = introspection(provider);
+    intro.endpoint = Some(counting_introspection(real_endpoint, calls.clone()));
+    (intro, calls)
+}
+
 #[tokio::test]
 async fn phantom_token_reaches_the_upstream_as_a_jwt_the_provider_signed() {
     let provider = opaque_provider().await;
@@ -106,14 +118,7 @@ async fn phantom_token_reaches_the_upstream_as_a_jwt_the_provider_signed() {
 async fn introspection_happens_once_per_token_then_comes_from_the_cache() {
     let provider = opaque_provider().await;
     let api = spawn_example_api(&provider);
-    let calls = Arc::new(AtomicUsize::new(0));
-    let real_endpoint = metadata(&provider).await["introspection_endpoint"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let counting = counting_introspection(real_endpoint, calls.clone());
-    let mut intro = introspection(&provider);
-    intro.endpoint = Some(counting);
+    let (intro, calls) = counted_introspection(&provider).await;
     let proxy = spawn_proxy(phantom_route("/api/example", &api, intro)).await;
     let first = provider.tokens_for("frank", "openid").await;
     let second = provider.tokens_for("grace", "openid").await;
@@ -227,13 +232,7 @@ async fn call_as(proxy: &TestProxy, token: &str, sub: &str, times: usize) {
 async fn concurrent_lookups_of_one_token_make_one_introspection() {
     let provider = opaque_provider().await;
     let api = spawn_example_api(&provider);
-    let calls = Arc::new(AtomicUsize::new(0));
-    let real_endpoint = metadata(&provider).await["introspection_endpoint"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let mut intro = introspection(&provider);
-    intro.endpoint = Some(counting_introspection(real_endpoint, calls.clone()));
+    let (intro, calls) = counted_introspection(&provider).await;
     let proxy = Arc::new(spawn_proxy(phantom_route("/api/example", &api, intro)).await);
     let tokens = provider.tokens_for("ivan", "openid").await;
     let mut tasks = Vec::new();
@@ -253,13 +252,7 @@ async fn concurrent_lookups_of_one_token_make_one_introspection() {
 async fn an_inactive_answer_is_cached_briefly() {
     let provider = opaque_provider().await;
     let api = spawn_example_api(&provider);
-    let calls = Arc::new(AtomicUsize::new(0));
-    let real_endpoint = metadata(&provider).await["introspection_endpoint"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let mut intro = introspection(&provider);
-    intro.endpoint = Some(counting_introspection(real_endpoint, calls.clone()));
+    let (mut intro, calls) = counted_introspection(&provider).await;
     intro.negative_cache_secs = 1;
     let proxy = spawn_proxy(phantom_route("/api/example", &api, intro)).await;
     for _ in 0..3 {
