@@ -33,6 +33,9 @@ pub enum BffError {
     /// A token too large for the cookies, even chunked.
     #[error(transparent)]
     Cookie(#[from] WriteError),
+    /// The request body stalled for `proxy.body_idle_timeout_secs`.
+    #[error("the request body stalled; send it without pauses")]
+    RequestTimeout,
     /// The provider's userinfo is for another subject than the session's
     /// ID token (OpenID Connect Core §5.3.4).
     #[error("the provider's userinfo is for another user than the session's ID token")]
@@ -64,6 +67,7 @@ impl ResponseError for BffError {
             Self::Cookie(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::SessionStoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::UserinfoSubjectMismatch => StatusCode::BAD_GATEWAY,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -80,6 +84,7 @@ impl ResponseError for BffError {
             Self::Cookie(_) => codes::SESSION_TOO_LARGE,
             Self::SessionStoreUnavailable(_) => codes::SESSION_STORE_UNAVAILABLE,
             Self::UserinfoSubjectMismatch => codes::USERINFO_SUBJECT_MISMATCH,
+            Self::RequestTimeout => codes::REQUEST_TIMEOUT,
         };
         let status = self.status_code();
         if let Self::SessionStoreUnavailable(why) = self {

@@ -11,8 +11,10 @@ use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 use th_contract::{codes, paths};
 use th_proxy::guard::{cors, csrf_guard, origin_guard};
+use th_proxy::idle_timeout::body_idle_timeout;
 use th_proxy::json_error::json_error;
 
 /// A bound, not yet running, server.
@@ -67,6 +69,7 @@ impl Application {
             );
         }
         let max_json = config.max_json_bytes;
+        let body_idle = config.proxy.body_idle_timeout();
         let server = HttpServer::new(move || {
             let for_guard = rules.clone();
             App::new()
@@ -101,8 +104,15 @@ impl Application {
                         .add(("x-content-type-options", "nosniff"))
                         .add(("referrer-policy", "no-referrer")),
                 )
+                .wrap(from_fn(move |req, next| {
+                    body_idle_timeout(body_idle, req, next)
+                }))
                 .wrap(from_fn(crate::access_log::log))
         })
+        // A request's head must arrive within this; its body, chunk by chunk,
+        // within proxy.body_idle_timeout_secs (the middleware above).
+        .client_request_timeout(Duration::from_secs(5))
+        .client_disconnect_timeout(Duration::from_secs(2))
         .listen(listener)?
         // In-flight requests get this long to finish after SIGTERM.
         .shutdown_timeout(20)

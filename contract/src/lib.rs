@@ -113,6 +113,7 @@ pub mod codes {
     pub const UPSTREAM_TIMEOUT: &str = "upstream_timeout";
     pub const NOT_FOUND: &str = "not_found";
     pub const RATE_LIMITED: &str = "rate_limited";
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
     pub const SESSION_STORE_UNAVAILABLE: &str = "session_store_unavailable";
     pub const USERINFO_SUBJECT_MISMATCH: &str = "userinfo_subject_mismatch";
     pub const NOT_READY: &str = "not_ready";

@@ -17,6 +17,11 @@ pub struct ProxyConfig {
     pub connect_timeout_secs: u64,
     /// How long an idle pooled upstream connection is kept.
     pub pool_idle_timeout_secs: u64,
+    /// The longest a body may go without sending data: a browser's request
+    /// body (408 when nothing was answered yet), and an upstream's response
+    /// body after its headers (the response to the browser is cut). 30 s
+    /// when unset.
+    pub body_idle_timeout_secs: u64,
 }
 
 /// One route: a path prefix forwarded to an upstream base URL.
@@ -162,6 +167,14 @@ impl ProxyConfig {
     pub(crate) fn connect_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(match self.connect_timeout_secs {
             0 => 5,
+            n => n,
+        })
+    }
+
+    /// The body idle timeout, 30 s when unset.
+    pub fn body_idle_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(match self.body_idle_timeout_secs {
+            0 => 30,
             n => n,
         })
     }

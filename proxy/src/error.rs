@@ -36,6 +36,9 @@ pub enum ForwardError {
     /// Introspection timed out (phantom mode).
     #[error("token introspection timed out")]
     ProviderTimeout,
+    /// The browser's request body stalled for the idle timeout.
+    #[error("the request body stalled; send it without pauses")]
+    RequestBodyTimeout,
     /// The server-side session store did not answer.
     #[error("the session store is unavailable")]
     SessionStoreUnavailable(String),
@@ -50,6 +53,7 @@ impl ResponseError for ForwardError {
             Self::UpstreamUnavailable(_) | Self::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
             Self::UpstreamTimeout(_) | Self::ProviderTimeout => StatusCode::GATEWAY_TIMEOUT,
             Self::SessionStoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RequestBodyTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
@@ -62,6 +66,7 @@ impl ResponseError for ForwardError {
             Self::UpstreamTimeout(_) => codes::UPSTREAM_TIMEOUT,
             Self::ProviderUnavailable(_) => codes::PROVIDER_UNAVAILABLE,
             Self::ProviderTimeout => codes::PROVIDER_TIMEOUT,
+            Self::RequestBodyTimeout => codes::REQUEST_TIMEOUT,
             Self::SessionStoreUnavailable(why) => {
                 tracing::warn!(error = %why, "the session store is unavailable");
                 codes::SESSION_STORE_UNAVAILABLE

@@ -6,6 +6,7 @@ use crate::access_token::AccessTokenSource;
 use crate::config::TokenMode;
 use crate::error::ForwardError;
 use crate::headers::{copy_response_headers, upstream_request_headers};
+use crate::idle_timeout::{IdleTimeout, is_idle_timeout, payload_timed_out};
 use crate::phantom::Introspector;
 use crate::route::Route;
 use crate::upstream::{RequestBody, UpstreamClient};
@@ -30,6 +31,8 @@ pub(crate) struct Forwarder {
     pub introspector: Option<Arc<Introspector>>,
     /// This worker's connection pool.
     pub client: UpstreamClient,
+    /// `proxy.body_idle_timeout_secs`.
+    pub body_idle: std::time::Duration,
 }
 
 /// The handler of every method and path under a route's prefix.
@@ -55,14 +58,14 @@ pub(crate) async fn forward(
     let method = http::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|_| ForwardError::BadPath("unsupported method"))?;
 
-    let too_large = Arc::new(AtomicBool::new(false));
+    let flags = Arc::new(BodyFlags::default());
     let body = match request_body_length(&req) {
         BodyLength::None => RequestBody::empty(),
         BodyLength::Known(n) if n > route.max_body_bytes => {
             return Err(ForwardError::PayloadTooLarge(route.max_body_bytes));
         }
         BodyLength::Known(_) | BodyLength::Chunked => {
-            stream_body(payload, route.max_body_bytes, too_large.clone())
+            stream_body(payload, route.max_body_bytes, flags.clone())
         }
     };
     let mut upstream = http::Request::new(body);
@@ -75,8 +78,12 @@ pub(crate) async fn forward(
             tracing::warn!(route = %route.prefix, "the upstream did not answer in time");
             return Err(ForwardError::UpstreamTimeout(route.timeout.as_secs()));
         }
-        Ok(Err(_)) if too_large.load(Ordering::Relaxed) => {
+        Ok(Err(_)) if flags.too_large.load(Ordering::Relaxed) => {
             return Err(ForwardError::PayloadTooLarge(route.max_body_bytes));
+        }
+        Ok(Err(_)) if flags.timed_out.load(Ordering::Relaxed) => {
+            tracing::info!(route = %route.prefix, "the browser's request body stalled");
+            return Err(ForwardError::RequestBodyTimeout);
         }
         Ok(Err(e)) => {
             tracing::warn!(route = %route.prefix, error = %error_chain(&e), "the upstream failed");
@@ -94,7 +101,12 @@ pub(crate) async fn forward(
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let mut body = BodyDataStream::new(response.into_body());
+    // An upstream that stalls after its headers must not hold the browser's
+    // connection for ever.
+    let mut body = IdleTimeout::new(
+        BodyDataStream::new(response.into_body()).map(|c| c.map_err(std::io::Error::other)),
+        f.body_idle,
+    );
     // A small body usually arrives with its headers: answer it in one piece
     // (one write to the browser instead of headers, then body). Only the
     // first chunk is awaited; anything longer streams.
@@ -108,14 +120,23 @@ pub(crate) async fn forward(
             Some(Ok(chunk)) => first = Some(chunk),
             Some(Err(e)) => {
                 tracing::warn!(route = %route.prefix, error = %e, "the upstream's body failed");
-                return Err(ForwardError::UpstreamUnavailable(e.into()));
+                return Err(if is_idle_timeout(&e) {
+                    ForwardError::UpstreamTimeout(f.body_idle.as_secs())
+                } else {
+                    ForwardError::UpstreamUnavailable(e.into())
+                });
             }
             None => {}
         }
     }
+    let prefix = route.prefix.clone();
     let body = futures_util::stream::iter(first.map(Ok))
         .chain(body)
-        .map(|chunk| chunk.map_err(std::io::Error::other));
+        .inspect(move |chunk| {
+            if let Err(e) = chunk {
+                tracing::warn!(route = %prefix, error = %e, "the upstream's body failed; the response is cut");
+            }
+        });
     Ok(match length {
         Some(n) => builder.body(SizedStream::new(n, body)),
         None => builder.body(BodyStream::new(body)),
@@ -156,10 +177,18 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// Why the browser's body stopped early.
+#[derive(Default)]
+struct BodyFlags {
+    too_large: AtomicBool,
+    timed_out: AtomicBool,
+}
+
 /// Streams the browser's body to the upstream through a small bounded
 /// channel: actix's payload lives on this worker's thread, hyper's body
-/// must be `Send`. Stops at `limit` bytes and flags it.
-fn stream_body(mut payload: web::Payload, limit: u64, too_large: Arc<AtomicBool>) -> RequestBody {
+/// must be `Send`. Stops at `limit` bytes, or when the body stalls, and
+/// flags why.
+fn stream_body(mut payload: web::Payload, limit: u64, flags: Arc<BodyFlags>) -> RequestBody {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(BODY_CHANNEL_CHUNKS);
     actix_web::rt::spawn(async move {
         let mut total: u64 = 0;
@@ -168,13 +197,18 @@ fn stream_body(mut payload: web::Payload, limit: u64, too_large: Arc<AtomicBool>
                 Ok(bytes) => {
                     total += bytes.len() as u64;
                     if total > limit {
-                        too_large.store(true, Ordering::Relaxed);
+                        flags.too_large.store(true, Ordering::Relaxed);
                         Err(std::io::Error::other("request body over the route's limit"))
                     } else {
                         Ok(bytes)
                     }
                 }
-                Err(e) => Err(std::io::Error::other(e.to_string())),
+                Err(e) => {
+                    if payload_timed_out(&e) {
+                        flags.timed_out.store(true, Ordering::Relaxed);
+                    }
+                    Err(std::io::Error::other(e.to_string()))
+                }
             };
             let stop = item.is_err();
             if tx.send(item).await.is_err() || stop {

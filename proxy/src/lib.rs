@@ -20,6 +20,7 @@ mod forward;
 pub mod forwarded;
 pub mod guard;
 mod headers;
+pub mod idle_timeout;
 pub mod json_error;
 pub mod origin;
 mod path;
@@ -127,7 +128,12 @@ impl Proxy {
         }
     }
 
-    /// The routes' path prefixes (for the CSRF guard of a standalone proxy).
+    /// `proxy.body_idle_timeout_secs`, for the server's request-body middleware.
+    pub fn body_idle_timeout(&self) -> std::time::Duration {
+        self.inner.config.body_idle_timeout()
+    }
+
+    /// The routes' path prefixes.
     pub fn prefixes(&self) -> Vec<String> {
         self.inner.routes.iter().map(|r| r.prefix.clone()).collect()
     }
@@ -152,6 +158,7 @@ impl Proxy {
                     TokenMode::Bearer => None,
                 },
                 client: client.clone(),
+                body_idle: inner.config.body_idle_timeout(),
             };
             cfg.service(
                 web::scope(&route.prefix)

@@ -3,6 +3,7 @@
 
 use crate::app_origin::{AppOriginError, AppOrigins, CorsSettings, ForwardedSettings};
 use crate::guard::{cors, origin_guard};
+use crate::idle_timeout::body_idle_timeout;
 use crate::{Proxy, ProxyConfig, ProxyError};
 use actix_web::dev::Server;
 use actix_web::middleware::{Condition, from_fn};
@@ -89,6 +90,7 @@ impl Application {
             return Err(StartError::InsecureCookiesOffLoopback);
         }
         let vault = Arc::new(settings.cookies.vault()?);
+        let body_idle = settings.proxy.body_idle_timeout();
         let proxy = Proxy::new(settings.proxy, vault)?;
         let listener = TcpListener::bind(&settings.listen).map_err(|source| StartError::Bind {
             address: settings.listen.clone(),
@@ -106,7 +108,12 @@ impl Application {
                     cors(&rules),
                 ))
                 .wrap(from_fn(move |r, n| origin_guard(for_guard.clone(), r, n)))
-        });
+                .wrap(from_fn(move |r, n| body_idle_timeout(body_idle, r, n)))
+        })
+        // The request head within 5 s; the body, chunk by chunk, within
+        // proxy.body_idle_timeout_secs (the middleware above).
+        .client_request_timeout(std::time::Duration::from_secs(5))
+        .client_disconnect_timeout(std::time::Duration::from_secs(2));
         if let Some(n) = settings.workers {
             server = server.workers(n.max(1));
         }

@@ -3,6 +3,7 @@
 use crate::error::BffError;
 use actix_web::error::JsonPayloadError;
 use actix_web::{HttpRequest, web};
+use th_proxy::idle_timeout::payload_timed_out;
 
 /// The `web::Json` settings: a size limit, and errors that are JSON, honest
 /// (413 for too large, 400 for malformed) and never echo the body back.
@@ -21,6 +22,7 @@ pub fn config(limit: usize) -> web::JsonConfig {
                     e.line(),
                     e.column()
                 )),
+                JsonPayloadError::Payload(e) if payload_timed_out(e) => BffError::RequestTimeout,
                 _ => BffError::BadRequest("the request body could not be read".into()),
             };
             mapped.into()

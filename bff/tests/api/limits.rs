@@ -90,3 +90,29 @@ async fn too_many_login_starts_from_one_address_are_429_and_a_forged_forwarded_f
     // Other endpoints are not limited.
     assert_eq!(app.session().await.status, 200);
 }
+
+#[tokio::test]
+async fn a_json_body_that_stalls_is_408_and_the_connection_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let provider = th_testkit::TestProvider::start(Default::default()).await;
+    let mut options = crate::helpers::AppOptions::for_issuer(provider.issuer());
+    options.extra_toml = "[proxy]\nbody_idle_timeout_secs = 1\n".into();
+    let app = crate::helpers::spawn_app(options).await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = "POST /bff/login/end HTTP/1.1\r\nhost: app.example.test\r\nx-csrf: 1\r\n\
+                content-type: application/json\r\ncontent-length: 200\r\n\r\n{\"pageUrl\":";
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        slow.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(read.is_ok(), "the connection is closed, not held");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}

@@ -5,6 +5,7 @@
 mod errors;
 mod forwarding;
 mod helpers;
+mod idle_timeouts;
 mod phantom;
 mod request_rules;
 mod streaming;
