@@ -5,8 +5,16 @@
 #   - hashed assets (name-<hex>.ext, name-<hex>_bg.wasm, snippets/x-<hex>/…):
 #     Cache-Control: public, max-age=31536000, immutable;
 #   - everything else, index.html included: Cache-Control: no-cache;
+#     index.html as text/html; charset=utf-8;
 #   - index.html uploaded LAST, so a browser that gets the new page finds its
-#     assets; objects no longer in dist/ deleted only after that.
+#     assets;
+#   - the previous release's files are kept until the next deploy: a tab that
+#     loaded the old index.html a moment ago still finds its .wasm. What
+#     neither this release nor the previous one has is deleted, after
+#     index.html. Each release's keys are recorded in the bucket at
+#     _releases/<folder>.keys (outside every served folder);
+#   - the CloudFront invalidation names only the non-hashed paths (/,
+#     /index.html, robots.txt, …): hashed names never change content.
 # Trunk writes its loader as an inline <script type="module">; the CSP that
 # CloudFront sends (terraform/modules/spa_hosting) has no 'unsafe-inline', so
 # each inline module script is moved into a content-hashed file first
@@ -75,7 +83,7 @@ TYPES = {
     ".js": "text/javascript",
     ".mjs": "text/javascript",
     ".css": "text/css",
-    ".html": "text/html",
+    ".html": "text/html; charset=utf-8",
     ".svg": "image/svg+xml",
     ".ico": "image/x-icon",
     ".txt": "text/plain",
@@ -164,8 +172,12 @@ for folder in "${folders[@]}"; do
       --content-type "$ctype" --cache-control "$cache" --metadata-directive REPLACE
   done
 
-  # Delete what this build no longer has, now that index.html points past it.
-  cut -f4 "$plan" | sed "s|^|$folder/|" | sort >"$work/keep"
+  # Delete what neither this build nor the previous one has, now that
+  # index.html points past them; then record this build's keys.
+  manifest="_releases/$folder.keys"
+  cut -f4 "$plan" | sed "s|^|$folder/|" | sort >"$work/current"
+  aws s3 cp "s3://$bucket/$manifest" "$work/previous" --only-show-errors 2>/dev/null || : >"$work/previous"
+  sort -u "$work/current" "$work/previous" >"$work/keep"
   aws s3api list-objects-v2 --bucket "$bucket" --prefix "$folder/" \
     --query 'Contents[].Key' --output text | tr '\t' '\n' | grep -v '^None$' | sed '/^$/d' | sort >"$work/have" || true
   comm -23 "$work/have" "$work/keep" >"$work/stale"
@@ -180,11 +192,19 @@ for folder in "${folders[@]}"; do
     done
     rm -f "$work"/stale.*
   fi
+  aws s3 cp "$work/current" "s3://$bucket/$manifest" --only-show-errors \
+    --content-type "text/plain; charset=utf-8" --cache-control no-cache
 done
 
+# Only what keeps its name across releases: index.html (and "/", which the
+# routing function serves from it) and the other non-hashed files.
+paths=(/ /index.html)
+while IFS=$'\t' read -r order _ _ rel; do
+  [[ $order == 2 ]] && paths+=("/$rel")
+done <"$plan"
 for id in "${distributions[@]}"; do
-  echo "==> CloudFront invalidation of $id"
-  aws cloudfront create-invalidation --distribution-id "$id" --paths '/*' \
+  echo "==> CloudFront invalidation of $id: ${paths[*]}"
+  aws cloudfront create-invalidation --distribution-id "$id" --paths "${paths[@]}" \
     --query 'Invalidation.Id' --output text
 done
 echo "sync-spa: done (${#folders[@]} folder(s))"

@@ -129,4 +129,6 @@ module "ci" {
   distribution_arns    = values(module.spa.distribution_arns)
   ecr_repository_arn   = module.bff.ecr_repository_arn
   ecs_service_arn      = module.bff.service_arn
+  # The only task definition family the CI role may roll the service out to.
+  ecs_task_definition_family = module.bff.task_definition_family
 }

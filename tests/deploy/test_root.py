@@ -83,3 +83,12 @@ def test_every_checkov_skip_has_a_reason_inside_its_resource():
             above = next(l for l in reversed(lines[:i]) if not SKIP.search(l))
             assert re.match(r'^(resource|data) "', above), f"{tf}:{i + 1}: skip not at the top of a block"
     assert skips > 0
+
+
+def test_the_required_terraform_supports_the_backends_lock_file():
+    uses_lockfile = any("use_lockfile" in p.read_text() for p in (TERRAFORM / "envs").iterdir())
+    text = (TERRAFORM / "versions.tf").read_text()
+    major, minor = map(int, re.search(r'required_version\s*=\s*">=\s*(\d+)\.(\d+)', text).groups())
+    if uses_lockfile:
+        assert (major, minor) >= (1, 11), "use_lockfile needs Terraform >= 1.11"
+    assert f"Terraform ≥ {major}.{minor}" in (TERRAFORM.parent / "docs" / "deploy.md").read_text()

@@ -69,7 +69,8 @@ def test_deploy_builds_syncs_invalidates_pushes_and_rolls_out():
     script = runs(deploy, "deploy")
     assert "trunk build --release" in script
     assert "scripts/sync-spa.sh" in script and "--distribution-id" in script
-    assert "aws ecs update-service" in script and "--force-new-deployment" in script
+    rollout_script = (ROOT / "scripts" / "rollout-bff.sh").read_text()
+    assert "aws ecs update-service" in rollout_script and "--force-new-deployment" in rollout_script
     (push,) = [s for s in steps(deploy, "deploy") if s.get("uses", "").startswith("docker/build-push-action@")]
     assert push["with"]["push"] is True
     assert "${{ vars.IMAGE_DEPLOY_TAG }}" in push["with"]["tags"]
@@ -83,3 +84,64 @@ def test_deploy_rolls_out_the_bff_before_publishing_the_spa():
 def test_every_workflow_is_valid_yaml_with_jobs():
     for path in pathlib.Path(WORKFLOWS).glob("*.yml"):
         assert yaml.safe_load(path.read_text())["jobs"], path.name
+
+
+# The rollout script against a fake `aws` that plays one ECS rollout.
+FAKE_AWS = r'''#!/usr/bin/env bash
+case "$2" in
+  update-service) echo "ecs-svc/111" ;;
+  describe-services)
+    n=$(cat "$STATE/polls" 2>/dev/null || echo 0); echo $((n + 1)) > "$STATE/polls"
+    set -- $SCENARIO
+    shift "$n" 2>/dev/null || true
+    echo "${1:-None}" | tr ':' '\t' ;;
+esac
+'''
+
+
+def rollout(tmp_path, scenario: str):
+    import subprocess
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(parents=True)
+    fake = bin_dir / "aws"
+    fake.write_text(FAKE_AWS)
+    fake.chmod(0o755)
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "STATE": str(tmp_path),
+        "SCENARIO": scenario,
+        "ROLLOUT_POLL_SECS": "0",
+        "ROLLOUT_MAX_POLLS": "5",
+    }
+    return subprocess.run(
+        ["bash", str(ROOT / "scripts" / "rollout-bff.sh"), "cluster", "service"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_deploy_rolls_out_with_the_script_that_checks_its_own_deployment():
+    script = runs(load("deploy.yml"), "deploy")
+    assert 'scripts/rollout-bff.sh "$ECS_CLUSTER" "$ECS_SERVICE"' in script
+    assert "services-stable" not in script
+
+
+def test_rollout_succeeds_when_its_deployment_completes(tmp_path):
+    done = rollout(tmp_path, "PRIMARY:IN_PROGRESS PRIMARY:COMPLETED")
+    assert done.returncode == 0, done.stderr
+
+
+def test_rollout_fails_when_the_circuit_breaker_rolled_it_back(tmp_path):
+    # The service is stable again, on the old task set: services-stable
+    # would pass here.
+    for scenario in ("PRIMARY:IN_PROGRESS ACTIVE:FAILED", "PRIMARY:IN_PROGRESS None:None", "PRIMARY:FAILED"):
+        result = rollout(tmp_path / scenario.replace(":", "_").replace(" ", "-"), scenario)
+        assert result.returncode != 0, scenario
+
+
+def test_rollout_fails_when_it_never_completes(tmp_path):
+    result = rollout(tmp_path, " ".join(["PRIMARY:IN_PROGRESS"] * 10))
+    assert result.returncode != 0
+    assert "did not complete" in result.stderr

@@ -1,5 +1,6 @@
-# The BFF's HTTPS entry: an ALB in the public subnets (HTTP only redirects),
-# a WAF in front of it, tasks reached on container_port in the private ones.
+# The BFF's HTTPS entry: an ALB in the public subnets (HTTPS only: its one
+# client, CloudFront, reaches it https-only), a WAF in front of it, tasks
+# reached on container_port in the private ones.
 
 # Browsers reach the BFF through the SPA's CloudFront distributions only:
 # the ALB admits CloudFront's origin-facing addresses, and serves a request
@@ -15,18 +16,19 @@ resource "random_password" "origin_verify" {
 
 resource "aws_security_group" "alb" {
   name        = "${var.name}-alb"
-  description = "BFF load balancer: HTTPS (and HTTP, which only redirects) from CloudFront"
+  description = "BFF load balancer: HTTPS from CloudFront"
   vpc_id      = aws_vpc.this.id
 }
 
+# One rule only: the origin-facing prefix list weighs about 55 rules against
+# the security group's quota of 60, so a second rule that references it
+# (port 80, say) makes `apply` fail with RulesPerSecurityGroupLimitExceeded.
 resource "aws_vpc_security_group_ingress_rule" "alb_from_cloudfront" {
-  #checkov:skip=CKV_AWS_260:The source is CloudFront's origin-facing prefix list, not 0.0.0.0/0; port 80 only answers a redirect to HTTPS.
-  for_each          = toset(["80", "443"])
   security_group_id = aws_security_group.alb.id
-  description       = "From CloudFront origin-facing servers (port ${each.key}; 80 only redirects)"
+  description       = "HTTPS from CloudFront origin-facing servers"
   ip_protocol       = "tcp"
-  from_port         = tonumber(each.key)
-  to_port           = tonumber(each.key)
+  from_port         = 443
+  to_port           = 443
   prefix_list_id    = data.aws_ec2_managed_prefix_list.cloudfront.id
 }
 
@@ -113,21 +115,6 @@ resource "aws_lb_listener_rule" "from_cloudfront" {
   }
 }
 
-resource "aws_lb_listener" "http" {
-  load_balancer_arn = aws_lb.this.arn
-  port              = 80
-  protocol          = "HTTP"
-
-  default_action {
-    type = "redirect"
-    redirect {
-      protocol    = "HTTPS"
-      port        = "443"
-      status_code = "HTTP_301"
-    }
-  }
-}
-
 resource "aws_route53_record" "bff" {
   for_each = toset(["A", "AAAA"])
 
@@ -163,6 +150,22 @@ resource "aws_wafv2_web_acl" "bff" {
       managed_rule_group_statement {
         vendor_name = "AWS"
         name        = "AWSManagedRulesCommonRuleSet"
+
+        # Counted, not blocked: bodies over 8 KB are ordinary API calls
+        # (the proxy enforces each route's max_body_bytes), and the chunked
+        # token cookies can pass 10 KB. The metrics still show them.
+        rule_action_override {
+          name = "SizeRestrictions_BODY"
+          action_to_use {
+            count {}
+          }
+        }
+        rule_action_override {
+          name = "SizeRestrictions_Cookie_HEADER"
+          action_to_use {
+            count {}
+          }
+        }
       }
     }
     visibility_config {
@@ -215,10 +218,16 @@ resource "aws_wafv2_web_acl_logging_configuration" "bff" {
   resource_arn            = aws_wafv2_web_acl.bff.arn
   log_destination_configs = [aws_cloudwatch_log_group.waf.arn]
 
-  # Cookies carry the sealed tokens: never log them.
+  # Cookies carry the sealed tokens, and CloudFront's secret header is what
+  # lets a request past the ALB: never log either.
   redacted_fields {
     single_header {
       name = "cookie"
+    }
+  }
+  redacted_fields {
+    single_header {
+      name = lower(var.origin_verify_header)
     }
   }
 }

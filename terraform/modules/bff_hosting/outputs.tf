@@ -53,3 +53,8 @@ output "log_group" {
   description = "The BFF's CloudWatch log group."
   value       = aws_cloudwatch_log_group.bff.name
 }
+
+output "task_definition_family" {
+  description = "The BFF's task definition family (CI may roll the service out only to its revisions)."
+  value       = aws_ecs_task_definition.bff.family
+}

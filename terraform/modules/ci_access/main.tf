@@ -57,6 +57,11 @@ variable "ecs_service_arn" {
   type        = string
 }
 
+variable "ecs_task_definition_family" {
+  description = "The BFF's task definition family: the only one CI may roll the service out to."
+  type        = string
+}
+
 locals {
   oidc_host = "token.actions.githubusercontent.com"
   subject   = "repo:${var.github_repository}:ref:refs/heads/${var.github_branch}"
@@ -143,11 +148,32 @@ data "aws_iam_policy_document" "deploy" {
     ]
     resources = [var.ecr_repository_arn]
   }
-  # DescribeServices is read-only; the workflow waits for the rollout with it.
+  # DescribeServices is read-only; scripts/rollout-bff.sh polls the rollout
+  # with it.
   statement {
-    sid       = "EcsDeploy"
-    actions   = ["ecs:UpdateService", "ecs:DescribeServices"]
+    sid       = "EcsDescribe"
+    actions   = ["ecs:DescribeServices"]
     resources = [var.ecs_service_arn]
+  }
+  # UpdateService on the one service, and only to a revision of the BFF's own
+  # task definition family (the workflow sends none: --force-new-deployment
+  # keeps the current one), never turning on ECS Exec. IAM has no condition
+  # key for desiredCount: scaling to zero cannot be denied here (see
+  # docs/deploy.md); the autoscaling minimum brings the service back.
+  statement {
+    sid       = "EcsRollOut"
+    actions   = ["ecs:UpdateService"]
+    resources = [var.ecs_service_arn]
+    condition {
+      test     = "ArnLikeIfExists"
+      variable = "ecs:task-definition"
+      values   = ["arn:aws:ecs:*:*:task-definition/${var.ecs_task_definition_family}:*"]
+    }
+    condition {
+      test     = "BoolIfExists"
+      variable = "ecs:enable-execute-command"
+      values   = ["false"]
+    }
   }
 }
 

@@ -155,11 +155,26 @@ resource "aws_s3_bucket_policy" "this" {
 output "bucket" {
   description = "Name of the log bucket."
   value       = aws_s3_bucket.this.bucket
+  # Consumers (ALB access logs, S3 server access logs, CloudFront logs) check
+  # the bucket's permissions when they are created: the name is handed out
+  # only once the policy and the ownership controls are in place, or the
+  # first apply races them and fails with Access Denied.
+  depends_on = [
+    aws_s3_bucket_policy.this,
+    aws_s3_bucket_ownership_controls.this,
+    aws_s3_bucket_public_access_block.this,
+  ]
 }
 
 output "bucket_domain_name" {
   description = "Domain name CloudFront logging takes."
   value       = aws_s3_bucket.this.bucket_domain_name
+  # As `bucket`: only once the bucket accepts log deliveries.
+  depends_on = [
+    aws_s3_bucket_policy.this,
+    aws_s3_bucket_ownership_controls.this,
+    aws_s3_bucket_public_access_block.this,
+  ]
 }
 
 output "region" {
