@@ -4,7 +4,7 @@ logging, per-environment log retention, CPU autoscaling, safe rollouts."""
 
 import re
 
-from conftest import block, tfvars
+from conftest import block, load_module, tfvars
 
 
 def task_json(bff) -> str:
@@ -84,26 +84,105 @@ def test_alb_listens_on_https_only(bff):
     assert [(r["from_port"], r["to_port"]) for r in from_cloudfront] == [(443, 443)]
 
 
-def test_no_security_group_references_the_cloudfront_prefix_list_twice(all_modules):
+SEPARATE_RULES = ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule", "aws_security_group_rule")
+
+
+def cloudfront_prefix_list_rules(mod) -> dict[str, int]:
+    """How many rules of each security group name CloudFront's origin-facing
+    prefix list, over separate rule resources and inline ingress/egress
+    blocks. A rule that can repeat (count, for_each, a dynamic block) counts
+    as two: every copy names the list again."""
+    refs = [
+        f"data.aws_ec2_managed_prefix_list.{name}."
+        for (rtype, name), body in mod.data.items()
+        if rtype == "aws_ec2_managed_prefix_list" and "cloudfront.origin-facing" in str(body)
+    ]
+
+    def weight(rule: dict, repeated: bool) -> int:
+        named = str(rule.get("prefix_list_id", "")) + str(rule.get("prefix_list_ids", ""))
+        n = sum(named.count(ref) for ref in refs)
+        return max(n, 2) if n and repeated else n
+
+    per_group: dict[str, int] = {}
+    for (rtype, name), body in mod.resources.items():
+        if rtype in SEPARATE_RULES:
+            found = [(str(body.get("security_group_id")), weight(body, "count" in body or "for_each" in body))]
+        elif rtype == "aws_security_group":
+            group = f"${{aws_security_group.{name}.id}}"
+            inline = [weight(r, False) for kind in ("ingress", "egress") for r in body.get(kind, [])]
+            dynamic = [
+                weight(content, True)
+                for d in body.get("dynamic", [])
+                for kind, spec in d.items()
+                if kind in ("ingress", "egress")
+                for content in spec.get("content", [])
+            ]
+            found = [(group, w) for w in inline + dynamic]
+        else:
+            continue
+        for group, n in found:
+            if n:
+                per_group[group] = per_group.get(group, 0) + n
+    return per_group
+
+
+def test_no_security_group_references_the_cloudfront_prefix_list_twice(all_modules, bff):
     # The origin-facing list weighs ~55 rules against a quota of 60 per group:
     # two references make `apply` fail (RulesPerSecurityGroupLimitExceeded).
     for mod in all_modules:
-        per_group: dict[str, int] = {}
-        for (rtype, _), body in mod.resources.items():
-            rules = []
-            if rtype in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule", "aws_security_group_rule"):
-                rules = [body]
-            elif rtype == "aws_security_group":
-                rules = body.get("ingress", []) + body.get("egress", [])
-            for rule in rules:
-                refs = str(rule.get("prefix_list_id", "")) + str(rule.get("prefix_list_ids", ""))
-                if "cloudfront" not in refs:
-                    continue
-                assert "for_each" not in rule and "count" not in rule, f"{mod.path.name}: a repeated rule references the prefix list"
-                group = str(rule.get("security_group_id", rtype))
-                per_group[group] = per_group.get(group, 0) + 1
-        for group, count in per_group.items():
+        for group, count in cloudfront_prefix_list_rules(mod).items():
             assert count <= 1, f"{mod.path.name}: {group} references the CloudFront prefix list {count} times"
+    assert cloudfront_prefix_list_rules(bff) == {"${aws_security_group.alb.id}": 1}
+
+
+def test_the_prefix_list_count_sees_inline_separate_and_repeated_rules(tmp_path):
+    (tmp_path / "sg.tf").write_text(
+        """
+data "aws_ec2_managed_prefix_list" "cf" {
+  name = "com.amazonaws.global.cloudfront.origin-facing"
+}
+resource "aws_security_group" "inline" {
+  ingress {
+    from_port       = 443
+    to_port         = 443
+    protocol        = "tcp"
+    prefix_list_ids = [data.aws_ec2_managed_prefix_list.cf.id]
+  }
+}
+resource "aws_vpc_security_group_ingress_rule" "http" {
+  security_group_id = aws_security_group.inline.id
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+  prefix_list_id    = data.aws_ec2_managed_prefix_list.cf.id
+}
+resource "aws_security_group" "dynamic" {
+  dynamic "ingress" {
+    for_each = [80, 443]
+    content {
+      from_port       = ingress.value
+      to_port         = ingress.value
+      protocol        = "tcp"
+      prefix_list_ids = [data.aws_ec2_managed_prefix_list.cf.id]
+    }
+  }
+}
+resource "aws_security_group_rule" "each" {
+  for_each          = toset(["80", "443"])
+  type              = "ingress"
+  security_group_id = aws_security_group.legacy.id
+  protocol          = "tcp"
+  from_port         = each.value
+  to_port           = each.value
+  prefix_list_ids   = [data.aws_ec2_managed_prefix_list.cf.id]
+}
+"""
+    )
+    assert cloudfront_prefix_list_rules(load_module(tmp_path)) == {
+        "${aws_security_group.inline.id}": 2,
+        "${aws_security_group.dynamic.id}": 2,
+        "${aws_security_group.legacy.id}": 2,
+    }
 
 
 def test_alb_serves_tls12_or_better_and_forwards_to_the_bff(bff):
@@ -216,4 +295,6 @@ def test_waf_logs_redact_the_cookies_and_the_origin_verify_secret(bff):
     logging = bff.res("aws_wafv2_web_acl_logging_configuration", "bff")
     redacted = [block(f, "single_header")["name"] for f in logging["redacted_fields"]]
     assert "cookie" in redacted
+    # WAF matches header names in lower case only.
     assert "${lower(var.origin_verify_header)}" in redacted
+    assert bff.variables["origin_verify_header"]["default"].lower() == "x-origin-verify"
