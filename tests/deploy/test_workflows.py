@@ -86,17 +86,28 @@ def test_every_workflow_is_valid_yaml_with_jobs():
         assert yaml.safe_load(path.read_text())["jobs"], path.name
 
 
-# The rollout script against a fake `aws` that plays one ECS rollout.
-FAKE_AWS = r'''#!/usr/bin/env bash
+# The workflow's rollout step, taken from deploy.yml and run as GitHub runs it
+# (bash -eo pipefail, from the checkout), against a fake `aws` on PATH that
+# plays one ECS rollout: SCENARIO lists what describe-services answers for
+# the deployment, poll after poll ("status:rolloutState"; None when it is
+# no longer listed). Every call is recorded in $STATE/calls.
+FAKE_AWS = r"""#!/usr/bin/env bash
+printf '%s\n' "$*" >> "$STATE/calls"
 case "$2" in
   update-service) echo "ecs-svc/111" ;;
   describe-services)
     n=$(cat "$STATE/polls" 2>/dev/null || echo 0); echo $((n + 1)) > "$STATE/polls"
     set -- $SCENARIO
-    shift "$n" 2>/dev/null || true
+    shift "$n" 2>/dev/null || set --
     echo "${1:-None}" | tr ':' '\t' ;;
+  *) exit 255 ;;
 esac
-'''
+"""
+
+
+def rollout_step() -> str:
+    (step,) = [s for s in steps(load("deploy.yml"), "deploy") if s.get("name") == "Roll out the BFF"]
+    return step["run"]
 
 
 def rollout(tmp_path, scenario: str):
@@ -111,11 +122,14 @@ def rollout(tmp_path, scenario: str):
         "PATH": f"{bin_dir}:/usr/bin:/bin",
         "STATE": str(tmp_path),
         "SCENARIO": scenario,
+        "ECS_CLUSTER": "the-cluster",
+        "ECS_SERVICE": "the-service",
         "ROLLOUT_POLL_SECS": "0",
         "ROLLOUT_MAX_POLLS": "5",
     }
     return subprocess.run(
-        ["bash", str(ROOT / "scripts" / "rollout-bff.sh"), "cluster", "service"],
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", rollout_step()],
+        cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
@@ -133,15 +147,33 @@ def test_rollout_succeeds_when_its_deployment_completes(tmp_path):
     assert done.returncode == 0, done.stderr
 
 
+def test_rollout_polls_the_deployment_that_update_service_started(tmp_path):
+    done = rollout(tmp_path, "PRIMARY:IN_PROGRESS PRIMARY:COMPLETED")
+    assert done.returncode == 0, done.stderr
+    update, *polls = (tmp_path / "calls").read_text().splitlines()
+    assert update.startswith("ecs update-service --cluster the-cluster --service the-service --force-new-deployment")
+    assert len(polls) == 2
+    for poll in polls:
+        assert poll.startswith("ecs describe-services --cluster the-cluster --services the-service")
+        assert "id=='ecs-svc/111'" in poll
+
+
 def test_rollout_fails_when_the_circuit_breaker_rolled_it_back(tmp_path):
     # The service is stable again, on the old task set: services-stable
     # would pass here.
-    for scenario in ("PRIMARY:IN_PROGRESS ACTIVE:FAILED", "PRIMARY:IN_PROGRESS None:None", "PRIMARY:FAILED"):
+    for scenario in ("PRIMARY:IN_PROGRESS ACTIVE:FAILED", "PRIMARY:IN_PROGRESS ACTIVE:COMPLETED", "PRIMARY:FAILED"):
         result = rollout(tmp_path / scenario.replace(":", "_").replace(" ", "-"), scenario)
         assert result.returncode != 0, scenario
+
+
+def test_rollout_fails_when_its_deployment_is_no_longer_listed(tmp_path):
+    result = rollout(tmp_path, "PRIMARY:IN_PROGRESS None")
+    assert result.returncode != 0
+    assert "gone" in result.stderr
 
 
 def test_rollout_fails_when_it_never_completes(tmp_path):
     result = rollout(tmp_path, " ".join(["PRIMARY:IN_PROGRESS"] * 10))
     assert result.returncode != 0
     assert "did not complete" in result.stderr
+    assert (tmp_path / "polls").read_text().strip() == "5"
