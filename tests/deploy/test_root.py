@@ -85,10 +85,24 @@ def test_every_checkov_skip_has_a_reason_inside_its_resource():
     assert skips > 0
 
 
-def test_the_required_terraform_supports_the_backends_lock_file():
-    uses_lockfile = any("use_lockfile" in p.read_text() for p in (TERRAFORM / "envs").iterdir())
+def required_terraform_lower_bound() -> tuple[int, int]:
+    """The highest lower bound (>= or ~>) in versions.tf's required_version."""
     text = (TERRAFORM / "versions.tf").read_text()
-    major, minor = map(int, re.search(r'required_version\s*=\s*">=\s*(\d+)\.(\d+)', text).groups())
+    (constraint,) = re.findall(r'required_version\s*=\s*"([^"]*)"', text)
+    bounds = [(int(a), int(b)) for a, b in re.findall(r"(?:>=|~>)\s*(\d+)\.(\d+)", constraint)]
+    assert bounds, f"required_version {constraint!r} has no lower bound"
+    return max(bounds)
+
+
+def test_the_required_terraform_supports_the_backends_lock_file():
+    # use_lockfile (the S3 backend's native lock) exists from Terraform 1.11.
+    docs = TERRAFORM.parent / "docs" / "deploy.md"
+    places = [p for p in TERRAFORM.rglob("*") if p.is_file() and ".terraform" not in p.parts] + [docs]
+    uses_lockfile = [p.name for p in places if "use_lockfile" in p.read_text()]
     if uses_lockfile:
-        assert (major, minor) >= (1, 11), "use_lockfile needs Terraform >= 1.11"
+        assert required_terraform_lower_bound() >= (1, 11), f"use_lockfile in {uses_lockfile} needs Terraform >= 1.11"
+
+
+def test_the_docs_name_the_required_terraform():
+    major, minor = required_terraform_lower_bound()
     assert f"Terraform ≥ {major}.{minor}" in (TERRAFORM.parent / "docs" / "deploy.md").read_text()
