@@ -230,7 +230,8 @@ pub enum ConfigError {
 /// The session store chosen, with its settings.
 #[derive(Debug, Clone)]
 pub enum StoreChoice {
-    Cookie,
+    /// Sealed cookies; with `[redis]`, ended sessions are recorded there.
+    Cookie(Option<RedisSettings>),
     Redis(RedisSettings),
 }
 
@@ -357,7 +358,12 @@ impl Settings {
             return Err(ConfigError::Lifetime);
         }
         let session_store = match (self.session.store, self.redis) {
-            (StoreKind::Cookie, _) => StoreChoice::Cookie,
+            (StoreKind::Cookie, redis) => {
+                if let Some(redis) = &redis {
+                    redis.validate()?;
+                }
+                StoreChoice::Cookie(redis)
+            }
             (StoreKind::Redis, None) => return Err(ConfigError::RedisMissing),
             (StoreKind::Redis, Some(redis)) => {
                 redis.validate()?;

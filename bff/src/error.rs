@@ -33,6 +33,14 @@ pub enum BffError {
     /// A token too large for the cookies, even chunked.
     #[error(transparent)]
     Cookie(#[from] WriteError),
+    /// A back-channel logout token that fails a check of §2.6.
+    #[error(transparent)]
+    LogoutToken(crate::oidc::logout_token::LogoutTokenError),
+    /// Back-channel logout without `[redis]`: nowhere to record it.
+    #[error(
+        "back-channel logout needs a [redis] section: without one the server cannot end sessions"
+    )]
+    BackchannelNeedsRedis,
     /// The request body stalled for `proxy.body_idle_timeout_secs`.
     #[error("the request body stalled; send it without pauses")]
     RequestTimeout,
@@ -68,6 +76,8 @@ impl ResponseError for BffError {
             Self::SessionStoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::UserinfoSubjectMismatch => StatusCode::BAD_GATEWAY,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::LogoutToken(_) => StatusCode::BAD_REQUEST,
+            Self::BackchannelNeedsRedis => StatusCode::NOT_IMPLEMENTED,
         }
     }
 
@@ -85,6 +95,8 @@ impl ResponseError for BffError {
             Self::SessionStoreUnavailable(_) => codes::SESSION_STORE_UNAVAILABLE,
             Self::UserinfoSubjectMismatch => codes::USERINFO_SUBJECT_MISMATCH,
             Self::RequestTimeout => codes::REQUEST_TIMEOUT,
+            Self::LogoutToken(_) => codes::INVALID_LOGOUT_TOKEN,
+            Self::BackchannelNeedsRedis => codes::BACKCHANNEL_LOGOUT_UNAVAILABLE,
         };
         let status = self.status_code();
         if let Self::SessionStoreUnavailable(why) = self {

@@ -3,8 +3,12 @@
 use crate::configuration::Config;
 use crate::configuration::StoreChoice;
 use crate::oidc::Oidc;
-use crate::routes::{claims, health, json_body, login, logout, refresh, session, userinfo};
-use crate::session::{CookieStore, RedisStore, SessionStore, StoreTokens};
+use crate::routes::{
+    backchannel_logout, claims, health, json_body, login, logout, refresh, session, userinfo,
+};
+use crate::session::{
+    CookieStore, RedisStore, SessionRegistry, SessionStore, StoreTokens, redis_pool,
+};
 use crate::state::AppState;
 use actix_web::dev::Server;
 use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
@@ -39,7 +43,22 @@ impl Application {
             tracing::warn!(error = %e, "the provider's metadata could not be loaded; retrying on demand");
         }
         let store: Arc<dyn SessionStore> = match &config.session_store {
-            StoreChoice::Cookie => Arc::new(CookieStore::new(config.vault.clone())),
+            StoreChoice::Cookie(redis) => {
+                // With [redis], the server can end sessions whose cookies live on.
+                let registry = match redis {
+                    Some(redis) => Some(SessionRegistry::new(
+                        redis_pool(redis).map_err(std::io::Error::other)?,
+                        &redis.key_prefix,
+                        Duration::from_millis(redis.timeout_ms),
+                    )),
+                    None => None,
+                };
+                Arc::new(CookieStore::new(
+                    config.vault.clone(),
+                    registry,
+                    config.session_lifetime,
+                ))
+            }
             StoreChoice::Redis(redis) => Arc::new(
                 RedisStore::new(redis, config.vault.clone())
                     .await
@@ -75,6 +94,13 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(json_body::config(max_json))
+                // Server to server, from the provider: no CSRF header, no
+                // cookies; the signed logout token is the proof. Registered
+                // before the /bff scope, so that scope's guard does not apply.
+                .route(
+                    "/bff/backchannel-logout",
+                    web::post().to(backchannel_logout::post),
+                )
                 .service(
                     web::scope("/bff")
                         .route("/login/start", web::post().to(login::start))

@@ -114,6 +114,8 @@ pub mod codes {
     pub const NOT_FOUND: &str = "not_found";
     pub const RATE_LIMITED: &str = "rate_limited";
     pub const REQUEST_TIMEOUT: &str = "request_timeout";
+    pub const INVALID_LOGOUT_TOKEN: &str = "invalid_logout_token";
+    pub const BACKCHANNEL_LOGOUT_UNAVAILABLE: &str = "backchannel_logout_unavailable";
     pub const SESSION_STORE_UNAVAILABLE: &str = "session_store_unavailable";
     pub const USERINFO_SUBJECT_MISMATCH: &str = "userinfo_subject_mismatch";
     pub const NOT_READY: &str = "not_ready";

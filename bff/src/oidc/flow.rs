@@ -2,6 +2,7 @@
 
 use super::OidcError;
 use super::id_token::{self, NonceCheck};
+use super::logout_token::{self, LogoutToken, LogoutTokenError};
 use super::provider::Provider;
 use crate::configuration::OidcConfig;
 use openidconnect::core::{CoreClient, CoreResponseType};
@@ -377,6 +378,23 @@ impl Oidc {
                 "userinfo answered HTTP {status}"
             ))),
         }
+    }
+
+    /// Validates a back-channel logout token from the provider.
+    pub async fn logout_token(&self, raw: &str, now: i64) -> Result<LogoutToken, LogoutTokenError> {
+        let d = self
+            .discovered()
+            .await
+            .map_err(|_| LogoutTokenError::Provider)?;
+        logout_token::validate(
+            raw,
+            &d.provider,
+            &self.http,
+            &self.config.client_id,
+            &self.config.issuer,
+            now,
+        )
+        .await
     }
 
     /// The provider's end-session URL for RP-initiated logout, if it has one.

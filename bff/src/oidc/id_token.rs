@@ -72,7 +72,7 @@ fn verify(
 }
 
 /// The asymmetric algorithms the provider advertises (RS256 when it says none).
-fn allowed_algs(provider: &Provider) -> Vec<CoreJwsSigningAlgorithm> {
+pub(crate) fn allowed_algs(provider: &Provider) -> Vec<CoreJwsSigningAlgorithm> {
     let algs: Vec<_> = provider
         .metadata
         .id_token_signing_alg_values_supported()

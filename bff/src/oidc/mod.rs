@@ -9,6 +9,7 @@
 pub mod error;
 pub mod flow;
 pub mod id_token;
+pub mod logout_token;
 pub mod provider;
 
 pub use error::OidcError;

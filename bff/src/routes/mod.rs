@@ -1,5 +1,6 @@
 //! The contract's endpoints, one module each.
 
+pub mod backchannel_logout;
 pub mod claims;
 pub mod health;
 pub mod json_body;

@@ -35,13 +35,17 @@ pub(crate) async fn save_tokens(
         .clone()
         .or_else(|| previous.map(|p| p.token.clone()))
         .ok_or(BffError::Unauthorized("the session has no ID token"))?;
-    let sub = tokens
-        .id_claims
-        .as_ref()
-        .and_then(|c| c.get("sub"))
-        .and_then(|s| s.as_str())
-        .map(str::to_owned)
-        .or_else(|| previous.and_then(session_subject));
+    let claim = |name: &str| {
+        tokens
+            .id_claims
+            .as_ref()
+            .and_then(|c| c.get(name))
+            .and_then(|s| s.as_str())
+            .map(str::to_owned)
+    };
+    let sub = claim("sub").or_else(|| previous.and_then(session_subject));
+    let sid = claim("sid").or_else(|| previous.and_then(|p| p.sid.clone()));
+    let since = previous.and_then(|p| p.since).unwrap_or(now);
     let refresh = match (&tokens.refresh_token, previous) {
         (Some(token), _) => RefreshUpdate::Replace(token),
         (None, Some(_)) => RefreshUpdate::Keep,
@@ -63,6 +67,8 @@ pub(crate) async fn save_tokens(
             session_expires_at,
             app,
             sub,
+            sid,
+            since: Some(since),
         },
         new_session: previous.is_none(),
     };

@@ -1,6 +1,9 @@
 //! The stateless store: every token in its own sealed cookie.
 
-use super::{IdTokenPayload, NewTokens, RefreshUpdate, SessionStore, SetCookies, StoreError};
+use super::{
+    Ended, IdTokenPayload, NewTokens, RefreshUpdate, SessionRegistry, SessionStore, SetCookies,
+    StoreError,
+};
 use actix_web::HttpRequest;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,12 +13,33 @@ use th_proxy::app_origin::RequestContext;
 /// Tokens in sealed cookies (the default store).
 pub struct CookieStore {
     vault: Arc<Vault>,
+    /// With `[redis]`: sessions ended on the server (logout, back-channel
+    /// logout) are recorded there and refused on every request.
+    registry: Option<SessionRegistry>,
+    lifetime: Duration,
 }
 
 impl CookieStore {
-    /// A store over the vault's keys and cookie policy.
-    pub fn new(vault: Arc<Vault>) -> Self {
-        Self { vault }
+    /// A store over the vault's keys and cookie policy; `registry` (from
+    /// `[redis]`) lets the server end sessions whose cookies live on.
+    pub fn new(vault: Arc<Vault>, registry: Option<SessionRegistry>, lifetime: Duration) -> Self {
+        Self {
+            vault,
+            registry,
+            lifetime,
+        }
+    }
+
+    /// Whether the server recorded this session as ended.
+    async fn ended(&self, id: &IdTokenPayload) -> Result<bool, StoreError> {
+        let Some(registry) = &self.registry else {
+            return Ok(false);
+        };
+        let session = Ended {
+            sid: id.sid.as_deref(),
+            sub: id.sub.as_deref(),
+        };
+        registry.is_denied(session, id.since.unwrap_or(0)).await
     }
 }
 
@@ -28,6 +52,10 @@ impl SessionStore for CookieStore {
         req: &HttpRequest,
     ) -> Result<Option<AccessTokenPayload>, StoreError> {
         let app = RequestContext::of(req).app;
+        // With a registry, the ID cookie says whether the session was ended.
+        if self.registry.is_some() && self.id_token(req, crate::clock::now()).await?.is_none() {
+            return Ok(None);
+        }
         Ok(self
             .vault
             .read_json::<AccessTokenPayload>(&request_cookies(req), CookieKind::Access)
@@ -41,12 +69,16 @@ impl SessionStore for CookieStore {
         now: i64,
     ) -> Result<Option<IdTokenPayload>, StoreError> {
         let app = RequestContext::of(req).app;
-        Ok(self
+        let id = self
             .vault
             .read_json::<IdTokenPayload>(&request_cookies(req), CookieKind::Id)
             .ok()
             .filter(|id| id.session_expires_at > now)
-            .filter(|id| id.belongs_to(app.as_ref().map(|o| o.as_str()))))
+            .filter(|id| id.belongs_to(app.as_ref().map(|o| o.as_str())));
+        match id {
+            Some(id) if self.ended(&id).await? => Ok(None),
+            other => Ok(other),
+        }
     }
 
     async fn refresh_token(&self, req: &HttpRequest) -> Result<Option<Secret>, StoreError> {
@@ -86,9 +118,50 @@ impl SessionStore for CookieStore {
         Ok(out)
     }
 
-    async fn end(&self, _req: &HttpRequest) -> Result<(), StoreError> {
-        // Nothing is held here; clearing the cookies is all there is.
-        Ok(())
+    async fn end(&self, req: &HttpRequest) -> Result<(), StoreError> {
+        // Without a registry nothing is held here: clearing the cookies is
+        // all there is. With one, the session is recorded as ended, so a
+        // copied cookie set stops working too.
+        let Some(registry) = &self.registry else {
+            return Ok(());
+        };
+        let Ok(id) = self
+            .vault
+            .read_json::<IdTokenPayload>(&request_cookies(req), CookieKind::Id)
+        else {
+            return Ok(());
+        };
+        // By its sid; without one, the user's sessions begun by now.
+        let this_session = match &id.sid {
+            Some(sid) => Ended {
+                sid: Some(sid),
+                sub: None,
+            },
+            None => Ended {
+                sid: None,
+                sub: id.sub.as_deref(),
+            },
+        };
+        registry
+            .deny(this_session, crate::clock::now(), self.lifetime)
+            .await
+    }
+
+    async fn end_matching(&self, ended: Ended<'_>) -> Result<(), StoreError> {
+        match &self.registry {
+            Some(registry) => {
+                registry
+                    .deny(ended, crate::clock::now(), self.lifetime)
+                    .await
+            }
+            None => Err(StoreError::Unavailable(
+                "ending sessions from the server needs [redis]".into(),
+            )),
+        }
+    }
+
+    fn registry(&self) -> Option<&SessionRegistry> {
+        self.registry.as_ref()
     }
 
     fn clearing_cookies(&self, req: &HttpRequest) -> SetCookies {

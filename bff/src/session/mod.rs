@@ -12,9 +12,11 @@
 
 mod cookie_store;
 mod redis_store;
+mod registry;
 
 pub use cookie_store::{CookieStore, request_cookies};
-pub use redis_store::{RedisSettings, RedisSettingsError, RedisStore};
+pub use redis_store::{RedisSettings, RedisSettingsError, RedisStore, redis_pool};
+pub use registry::{Ended, SessionRegistry};
 
 use actix_web::HttpRequest;
 use serde::{Deserialize, Serialize};
@@ -39,6 +41,13 @@ pub struct IdTokenPayload {
     /// must be for it, with or without a new ID token.
     #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,
+    /// The provider's session id (`sid`), for back-channel logout.
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// When the session began (Unix seconds): a logout recorded after it
+    /// ends it, a later login is a new session.
+    #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<i64>,
 }
 
 impl IdTokenPayload {
@@ -114,6 +123,11 @@ pub trait SessionStore: Send + Sync {
     fn clearing_cookies(&self, req: &HttpRequest) -> SetCookies;
     /// Whether the store can serve requests (for `/readyz`).
     async fn is_ready(&self) -> bool;
+    /// Ends every session of a provider session or user (back-channel
+    /// logout): deleted, or recorded as ended for the cookie store.
+    async fn end_matching(&self, ended: Ended<'_>) -> Result<(), StoreError>;
+    /// The Redis side, when one is configured (back-channel logout needs it).
+    fn registry(&self) -> Option<&SessionRegistry>;
 }
 
 /// The cookies that remove every session cookie of either store (a

@@ -14,8 +14,10 @@
 //! is [`StoreError::Unavailable`] (503), never a 500, and its message names
 //! no key.
 
+use super::registry::bounded;
 use super::{
-    IdTokenPayload, NewTokens, RefreshUpdate, SessionStore, SetCookies, StoreError, request_cookies,
+    Ended, IdTokenPayload, NewTokens, RefreshUpdate, SessionRegistry, SessionStore, SetCookies,
+    StoreError, request_cookies,
 };
 use actix_session::storage::{RedisSessionStore, SessionKey, SessionStore as _};
 use actix_web::HttpRequest;
@@ -81,7 +83,26 @@ pub struct RedisStore {
     vault: Arc<Vault>,
     sessions: RedisSessionStore,
     pool: deadpool_redis::Pool,
+    registry: SessionRegistry,
     timeout: Duration,
+}
+
+/// A pool for `settings` that connects on first use (nothing is contacted
+/// here), each connection bounded by the timeout.
+pub fn redis_pool(settings: &RedisSettings) -> Result<deadpool_redis::Pool, RedisSettingsError> {
+    settings.validate()?;
+    let timeout = Duration::from_millis(settings.timeout_ms);
+    let mut config = deadpool_redis::Config::from_url(settings.url.expose());
+    let mut pool_config = deadpool_redis::PoolConfig::new(settings.pool_size);
+    pool_config.timeouts = deadpool_redis::Timeouts {
+        wait: Some(timeout),
+        create: Some(timeout),
+        recycle: Some(timeout),
+    };
+    config.pool = Some(pool_config);
+    config
+        .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .map_err(|_| RedisSettingsError::Url)
 }
 
 /// Why the store could not be built from its settings.
@@ -129,20 +150,9 @@ impl RedisStore {
         settings: &RedisSettings,
         vault: Arc<Vault>,
     ) -> Result<Self, RedisSettingsError> {
-        settings.validate()?;
-        let url = settings.url.expose();
+        let pool = redis_pool(settings)?;
         let timeout = Duration::from_millis(settings.timeout_ms);
-        let mut config = deadpool_redis::Config::from_url(url);
-        let mut pool_config = deadpool_redis::PoolConfig::new(settings.pool_size);
-        pool_config.timeouts = deadpool_redis::Timeouts {
-            wait: Some(timeout),
-            create: Some(timeout),
-            recycle: Some(timeout),
-        };
-        config.pool = Some(pool_config);
-        let pool = config
-            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-            .map_err(|_| RedisSettingsError::Url)?;
+        let registry = SessionRegistry::new(pool.clone(), &settings.key_prefix, timeout);
         let prefix = format!("{}:session:", settings.key_prefix);
         let sessions = RedisSessionStore::builder_pooled(pool.clone())
             .cache_keygen(move |key| format!("{prefix}{key}"))
@@ -154,6 +164,7 @@ impl RedisStore {
             vault,
             sessions,
             pool,
+            registry,
             timeout,
         })
     }
@@ -164,14 +175,7 @@ impl RedisStore {
         what: &str,
         call: impl Future<Output = Result<T, E>>,
     ) -> Result<T, StoreError> {
-        match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(StoreError::Unavailable(format!("{what}: {e}"))),
-            Err(_) => Err(StoreError::Unavailable(format!(
-                "{what}: no answer within {} ms",
-                self.timeout.as_millis()
-            ))),
-        }
+        bounded(self.timeout, what, call).await
     }
 
     /// The session key in the request's cookie, if it opens.
@@ -254,6 +258,7 @@ impl SessionStore for RedisStore {
             (RefreshUpdate::Keep, Some((_, old))) if !tokens.new_session => old.refresh.clone(),
             (RefreshUpdate::Keep | RefreshUpdate::Clear, _) => None,
         };
+        let (bundle_sid, bundle_sub) = (tokens.id.sid.clone(), tokens.id.sub.clone());
         let bundle = Bundle {
             access: tokens.access,
             refresh,
@@ -282,6 +287,13 @@ impl SessionStore for RedisStore {
                     .await?
             }
         };
+        let owner = Ended {
+            sid: bundle_sid.as_deref(),
+            sub: bundle_sub.as_deref(),
+        };
+        self.registry
+            .index(owner, key.as_ref(), Duration::from_secs(lifetime))
+            .await?;
         let cookies = request_cookies(req);
         let mut out = self.vault.write(
             &cookies,
@@ -306,6 +318,21 @@ impl SessionStore for RedisStore {
 
     fn clearing_cookies(&self, req: &HttpRequest) -> SetCookies {
         super::clear_all(&self.vault, req)
+    }
+
+    async fn end_matching(&self, ended: Ended<'_>) -> Result<(), StoreError> {
+        for key in self.registry.take_indexed(ended).await? {
+            let Ok(key) = SessionKey::try_from(key) else {
+                continue;
+            };
+            self.bounded("ending a session", self.sessions.delete(&key))
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn registry(&self) -> Option<&SessionRegistry> {
+        Some(&self.registry)
     }
 
     async fn is_ready(&self) -> bool {

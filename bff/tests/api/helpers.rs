@@ -196,6 +196,16 @@ impl TestApp {
         builder
     }
 
+    /// Another browser on the same BFF: same server, an empty jar.
+    pub fn clone_handle(&self) -> TestApp {
+        TestApp {
+            on_redis: self.on_redis,
+            base: self.base.clone(),
+            http: self.http.clone(),
+            jar: BTreeMap::new(),
+        }
+    }
+
     /// The jar as one `Cookie` header value.
     pub fn cookie_header(&self) -> String {
         self.jar

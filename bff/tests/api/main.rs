@@ -6,6 +6,7 @@ mod helpers;
 mod stub_issuer;
 
 mod api_proxy;
+mod backchannel_logout;
 mod config_errors;
 mod cookies;
 mod csrf_and_origin;

@@ -59,11 +59,20 @@ async fn a_redis_dump_after_login_holds_no_token() {
     app.login_as("xena").await;
     app.refresh().await;
     let dump = redis.dump();
-    assert!(!dump.is_empty(), "the session is in Redis");
+    assert!(
+        dump.iter().any(|(k, _)| k.starts_with("th:session:")),
+        "the session is in Redis: {dump:?}"
+    );
     for (key, value) in &dump {
-        assert!(key.starts_with("th:session:"), "{key}");
+        assert!(key.starts_with("th:"), "{key}");
+        assert!(!key.contains("xena"), "a key names the user: {key}");
         for needle in ["eyJ", "xena", "refresh", "access"] {
             assert!(!value.contains(needle), "{key} holds {needle:?}: {value}");
+        }
+        if !key.starts_with("th:session:") {
+            // The index of the user's sessions (a set; GET answers WRONGTYPE).
+            assert!(key.starts_with("th:by-s"), "{key}");
+            continue;
         }
         assert!(value.contains("v1."), "sealed with the key ring: {value}");
     }

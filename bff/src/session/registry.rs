@@ -1,0 +1,196 @@
+//! What only a server can remember about sessions, in Redis: which sessions
+//! a provider session (`sid`) or a user (`sub`) has, which ones were ended
+//! while their cookies still exist (the cookie store's deny-list), and which
+//! back-channel logout tokens were already used (`jti`).
+//!
+//! Keys (under `redis.key_prefix`, each id as its SHA-256 so a dump names no
+//! user): `by-sid:<h>` and `by-sub:<h>` (sets of session keys, Redis store),
+//! `deny:sid:<h>` and `deny:sub:<h>` (cookie store, living as long as the
+//! longest session), `jti:<h>` (until the logout token's expiry). Every call
+//! is bounded by the timeout.
+
+use super::StoreError;
+use redis::AsyncCommands;
+use sha2::{Digest, Sha256};
+use std::future::Future;
+use std::time::Duration;
+
+/// The Redis side of sessions, shared by both stores.
+pub struct SessionRegistry {
+    pool: deadpool_redis::Pool,
+    prefix: String,
+    timeout: Duration,
+}
+
+/// What a logout names: a provider session, a user, or both.
+#[derive(Debug, Clone, Copy)]
+pub struct Ended<'a> {
+    pub sid: Option<&'a str>,
+    pub sub: Option<&'a str>,
+}
+
+impl SessionRegistry {
+    /// A registry over `pool`, keys under `prefix`.
+    pub fn new(pool: deadpool_redis::Pool, prefix: &str, timeout: Duration) -> Self {
+        Self {
+            pool,
+            prefix: prefix.to_owned(),
+            timeout,
+        }
+    }
+
+    async fn bounded<T>(
+        &self,
+        what: &str,
+        call: impl Future<Output = Result<T, String>>,
+    ) -> Result<T, StoreError> {
+        bounded(self.timeout, what, call).await
+    }
+
+    async fn connection(&self) -> Result<deadpool_redis::Connection, String> {
+        self.pool.get().await.map_err(|e| e.to_string())
+    }
+
+    /// Whether this is the first use of a logout token's `jti`; remembers it
+    /// until `until` (Unix seconds).
+    pub async fn first_use_of_jti(&self, jti: &str, until: i64) -> Result<bool, StoreError> {
+        let key = format!("{}:jti:{}", self.prefix, hashed(jti));
+        self.bounded("remembering a logout token", async {
+            let mut conn = self.connection().await?;
+            let set: Option<String> = redis::cmd("SET")
+                .arg(&key)
+                .arg(1)
+                .arg("NX")
+                .arg("EXAT")
+                .arg(until.max(1))
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(set.is_some())
+        })
+        .await
+    }
+
+    /// Records that the sessions of this `sid` (or `sub`) that began by
+    /// `at` are over, for `lifetime` (the longest a session lasts). A session
+    /// that begins later (the user signs in again) is not affected.
+    pub async fn deny(
+        &self,
+        ended: Ended<'_>,
+        at: i64,
+        lifetime: Duration,
+    ) -> Result<(), StoreError> {
+        let keys = self.deny_keys(ended);
+        self.bounded("recording an ended session", async {
+            let mut conn = self.connection().await?;
+            for key in keys {
+                let _: () = conn
+                    .set_ex(&key, at, lifetime.as_secs().max(1))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Whether a session of this `sid`/`sub` that began at `since` was ended.
+    pub async fn is_denied(&self, session: Ended<'_>, since: i64) -> Result<bool, StoreError> {
+        let keys = self.deny_keys(session);
+        if keys.is_empty() {
+            return Ok(false);
+        }
+        self.bounded("checking the ended sessions", async {
+            let mut conn = self.connection().await?;
+            let ended_at: Vec<Option<i64>> = redis::cmd("MGET")
+                .arg(&keys)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(ended_at.into_iter().flatten().any(|at| at >= since))
+        })
+        .await
+    }
+
+    /// Notes that session `key` belongs to `sid`/`sub`, for `lifetime`.
+    pub async fn index(
+        &self,
+        session: Ended<'_>,
+        key: &str,
+        lifetime: Duration,
+    ) -> Result<(), StoreError> {
+        let sets = self.index_keys(session);
+        self.bounded("indexing a session", async {
+            let mut conn = self.connection().await?;
+            for set in sets {
+                let _: () = conn.sadd(&set, key).await.map_err(|e| e.to_string())?;
+                let _: () = conn
+                    .expire(&set, i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// The session keys of `sid`/`sub`; forgets the index.
+    pub async fn take_indexed(&self, ended: Ended<'_>) -> Result<Vec<String>, StoreError> {
+        let sets = self.index_keys(ended);
+        self.bounded("finding a user's sessions", async {
+            let mut conn = self.connection().await?;
+            let mut keys = Vec::new();
+            for set in &sets {
+                let members: Vec<String> = conn.smembers(set).await.map_err(|e| e.to_string())?;
+                keys.extend(members);
+                let _: () = conn.del(set).await.map_err(|e| e.to_string())?;
+            }
+            keys.sort();
+            keys.dedup();
+            Ok(keys)
+        })
+        .await
+    }
+
+    fn deny_keys(&self, ended: Ended<'_>) -> Vec<String> {
+        self.keys(ended, "deny:sid", "deny:sub")
+    }
+
+    fn index_keys(&self, session: Ended<'_>) -> Vec<String> {
+        self.keys(session, "by-sid", "by-sub")
+    }
+
+    /// `<prefix>:<sid kind>:<h(sid)>` and `<prefix>:<sub kind>:<h(sub)>`, for
+    /// the ids present.
+    fn keys(&self, ids: Ended<'_>, sid_kind: &str, sub_kind: &str) -> Vec<String> {
+        [(ids.sid, sid_kind), (ids.sub, sub_kind)]
+            .into_iter()
+            .filter_map(|(id, kind)| id.map(|id| format!("{}:{kind}:{}", self.prefix, hashed(id))))
+            .collect()
+    }
+}
+
+/// Runs one Redis call within `timeout`: a failure or no answer is
+/// [`StoreError::Unavailable`], named by `what` (never a key or a token).
+pub(super) async fn bounded<T, E: std::fmt::Display>(
+    timeout: Duration,
+    what: &str,
+    call: impl Future<Output = Result<T, E>>,
+) -> Result<T, StoreError> {
+    match tokio::time::timeout(timeout, call).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(StoreError::Unavailable(format!("{what}: {e}"))),
+        Err(_) => Err(StoreError::Unavailable(format!(
+            "{what}: no answer within {} ms",
+            timeout.as_millis()
+        ))),
+    }
+}
+
+/// An id as it appears in a key name: its SHA-256, hex.
+fn hashed(id: &str) -> String {
+    Sha256::digest(id.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,224 @@
+//! Back-channel logout: the provider's signed logout token ends the matching
+//! sessions in both stores (Redis: deleted; cookies: recorded as ended, so
+//! the cookies a browser still holds are refused), a bad or replayed token is
+//! 400 and ends nothing, and without Redis the endpoint says it cannot.
+
+use crate::helpers::{AppOptions, REDIRECT, TestApp, query_param, spawn_app_toml};
+use crate::stub_issuer::{StubIssuer, TokenAnswer, signed, signed_by_unknown_key};
+use serde_json::{Value, json};
+use th_testkit::TestRedis;
+
+const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+
+async fn app(stub: &StubIssuer, redis: Option<&TestRedis>, store: &str) -> TestApp {
+    let mut toml = AppOptions::for_issuer(&stub.issuer).toml().replacen(
+        "[session]",
+        &format!("[session]\nstore = \"{store}\""),
+        1,
+    );
+    if let Some(redis) = redis {
+        toml += &format!("\n[redis]\nurl = \"{}\"\n", redis.url());
+    }
+    spawn_app_toml(&toml).await
+}
+
+/// Signs in through the stub as `sub` in provider session `sid`.
+async fn sign_in(app: &mut TestApp, stub: &StubIssuer, sub: &str, sid: &str) {
+    let start = app.login_start(None).await;
+    let url = start.body["authorizationUrl"].as_str().unwrap();
+    let (nonce, state) = (
+        query_param(url, "nonce").unwrap(),
+        query_param(url, "state").unwrap(),
+    );
+    let mut claims = stub.claims(&nonce);
+    claims["sub"] = json!(sub);
+    claims["sid"] = json!(sid);
+    stub.answer(TokenAnswer::Json(json!({
+        "access_token": format!("at-{sub}-{sid}"), "token_type": "Bearer",
+        "expires_in": 300, "id_token": signed(&claims),
+    })));
+    let end = app
+        .login_end(&format!("{REDIRECT}?code=c&state={state}"))
+        .await;
+    assert_eq!(end.status, 200, "{:?}", end.body);
+}
+
+fn logout_claims(stub: &StubIssuer, sid: Option<&str>, sub: Option<&str>) -> Value {
+    let now = th_bff::clock::now();
+    let mut claims = json!({
+        "iss": stub.issuer, "aud": "token-handler", "iat": now, "exp": now + 120,
+        "jti": format!("jti-{}", rand_suffix()), "events": { EVENT: {} },
+    });
+    if let Some(sid) = sid {
+        claims["sid"] = json!(sid);
+    }
+    if let Some(sub) = sub {
+        claims["sub"] = json!(sub);
+    }
+    claims
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+async fn post_logout_token(app: &TestApp, token: &str) -> (u16, Value) {
+    let response = app
+        .http
+        .post(format!("{}/bff/backchannel-logout", app.base))
+        .form(&[("logout_token", token)])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn signed_in(app: &mut TestApp) -> bool {
+    app.session().await.body["isLoggedIn"] == true
+}
+
+#[tokio::test]
+async fn a_logout_token_for_the_sid_deletes_the_session_from_the_redis_store() {
+    let (stub, redis) = (StubIssuer::start().await, TestRedis::start());
+    let mut browser = app(&stub, Some(&redis), "redis").await;
+    sign_in(&mut browser, &stub, "mallory", "sid-1").await;
+    assert!(signed_in(&mut browser).await);
+    let (status, body) = post_logout_token(
+        &browser,
+        &signed(&logout_claims(&stub, Some("sid-1"), None)),
+    )
+    .await;
+    assert_eq!(status, 200, "{body:?}");
+    assert!(!signed_in(&mut browser).await);
+    assert_eq!(browser.get("/bff/claims").await.status, 401);
+}
+
+#[tokio::test]
+async fn a_logout_token_ends_a_cookie_store_session_whose_cookies_live_on() {
+    let (stub, redis) = (StubIssuer::start().await, TestRedis::start());
+    let mut browser = app(&stub, Some(&redis), "cookie").await;
+    sign_in(&mut browser, &stub, "mallory", "sid-2").await;
+    let (status, _) = post_logout_token(
+        &browser,
+        &signed(&logout_claims(&stub, Some("sid-2"), None)),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // The browser still holds every cookie; the server refuses them.
+    assert!(browser.cookie_named("-id").is_some());
+    assert!(!signed_in(&mut browser).await);
+    assert_eq!(browser.get("/bff/userinfo").await.status, 401);
+    // Signing in again is a new session, not refused.
+    sign_in(&mut browser, &stub, "mallory", "sid-3").await;
+    assert!(signed_in(&mut browser).await);
+}
+
+#[tokio::test]
+async fn a_logout_token_with_only_sub_ends_every_session_of_the_user() {
+    for store in ["redis", "cookie"] {
+        let (stub, redis) = (StubIssuer::start().await, TestRedis::start());
+        let mut laptop = app(&stub, Some(&redis), store).await;
+        let mut phone = TestApp {
+            jar: Default::default(),
+            ..laptop.clone_handle()
+        };
+        let mut other_user = TestApp {
+            jar: Default::default(),
+            ..laptop.clone_handle()
+        };
+        sign_in(&mut laptop, &stub, "mallory", "sid-a").await;
+        sign_in(&mut phone, &stub, "mallory", "sid-b").await;
+        sign_in(&mut other_user, &stub, "eve", "sid-c").await;
+        let (status, _) = post_logout_token(
+            &laptop,
+            &signed(&logout_claims(&stub, None, Some("mallory"))),
+        )
+        .await;
+        assert_eq!(status, 200, "{store}");
+        assert!(!signed_in(&mut laptop).await, "{store}");
+        assert!(!signed_in(&mut phone).await, "{store}");
+        assert!(
+            signed_in(&mut other_user).await,
+            "{store}: eve is not mallory"
+        );
+    }
+}
+
+#[tokio::test]
+async fn logout_with_the_cookie_store_and_redis_ends_copied_cookies_too() {
+    let (stub, redis) = (StubIssuer::start().await, TestRedis::start());
+    let mut browser = app(&stub, Some(&redis), "cookie").await;
+    sign_in(&mut browser, &stub, "mallory", "sid-4").await;
+    let copied = browser.jar.clone();
+    assert_eq!(browser.logout().await.status, 200);
+    browser.jar = copied;
+    assert!(!signed_in(&mut browser).await);
+    assert_eq!(browser.get("/bff/claims").await.status, 401);
+}
+
+#[tokio::test]
+async fn bad_logout_tokens_are_400_and_end_nothing() {
+    let (stub, redis) = (StubIssuer::start().await, TestRedis::start());
+    let mut browser = app(&stub, Some(&redis), "redis").await;
+    sign_in(&mut browser, &stub, "mallory", "sid-5").await;
+    let good = || logout_claims(&stub, Some("sid-5"), None);
+    let now = th_bff::clock::now();
+    let mut cases: Vec<(&str, String)> = vec![
+        ("bad signature", signed_by_unknown_key(&good())),
+        ("not a JWT", "not.a.jwt".into()),
+    ];
+    let mut spoil = |name: &'static str, change: &dyn Fn(&mut Value)| {
+        let mut claims = good();
+        change(&mut claims);
+        cases.push((name, signed(&claims)));
+    };
+    spoil("wrong aud", &|c| c["aud"] = json!("another-client"));
+    spoil("wrong iss", &|c| c["iss"] = json!("https://evil.example"));
+    spoil("no events", &|c| {
+        c.as_object_mut().unwrap().remove("events");
+    });
+    spoil("a nonce", &|c| c["nonce"] = json!("n"));
+    spoil("neither sid nor sub", &|c| {
+        c.as_object_mut().unwrap().remove("sid");
+    });
+    spoil("expired", &|c| {
+        c["iat"] = json!(now - 600);
+        c["exp"] = json!(now - 300);
+    });
+    spoil("issued in the future", &|c| c["iat"] = json!(now + 3600));
+    for (case, token) in &cases {
+        let (status, body) = post_logout_token(&browser, token).await;
+        assert_eq!(status, 400, "{case}: {body:?}");
+        assert_eq!(body["code"], "invalid_logout_token", "{case}");
+        assert!(signed_in(&mut browser).await, "{case} ended the session");
+    }
+}
+
+#[tokio::test]
+async fn a_replayed_logout_token_is_400() {
+    let (stub, redis) = (StubIssuer::start().await, TestRedis::start());
+    let mut browser = app(&stub, Some(&redis), "redis").await;
+    sign_in(&mut browser, &stub, "mallory", "sid-6").await;
+    let token = signed(&logout_claims(&stub, Some("sid-6"), None));
+    assert_eq!(post_logout_token(&browser, &token).await.0, 200);
+    sign_in(&mut browser, &stub, "mallory", "sid-6").await;
+    let (status, body) = post_logout_token(&browser, &token).await;
+    assert_eq!(status, 400, "{body:?}");
+    assert!(signed_in(&mut browser).await, "the replay ended nothing");
+}
+
+#[tokio::test]
+async fn without_redis_back_channel_logout_is_501() {
+    let stub = StubIssuer::start().await;
+    let toml = AppOptions::for_issuer(&stub.issuer).on_cookies();
+    let browser = spawn_app_toml(&toml).await;
+    let (status, body) =
+        post_logout_token(&browser, &signed(&logout_claims(&stub, Some("s"), None))).await;
+    assert_eq!(status, 501, "{body:?}");
+    assert_eq!(body["code"], "backchannel_logout_unavailable");
+}
