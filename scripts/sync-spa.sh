@@ -9,12 +9,14 @@
 #   - index.html uploaded LAST, so a browser that gets the new page finds its
 #     assets;
 #   - the previous release's files are kept until the next deploy: a tab that
-#     loaded the old index.html a moment ago still finds its .wasm. What
-#     neither this release nor the previous one has is deleted, after
-#     index.html. Each release's keys are recorded in the bucket at
-#     _releases/<folder>.keys (outside every served folder);
+#     loaded the old index.html a moment ago still finds its .wasm. Each
+#     release's keys are recorded in the bucket at _releases/<folder>.keys
+#     (outside every served folder), right after its index.html; then what
+#     neither this release nor the previous one has is deleted. Without a
+#     readable record of the previous release (the first sync of a folder,
+#     or one filled by an older version of this script) nothing is deleted;
 #   - the CloudFront invalidation names only the non-hashed paths (/,
-#     /index.html, robots.txt, …): hashed names never change content.
+#     /index.html, /robots.txt, …): hashed names never change content.
 # Trunk writes its loader as an inline <script type="module">; the CSP that
 # CloudFront sends (terraform/modules/spa_hosting) has no 'unsafe-inline', so
 # each inline module script is moved into a content-hashed file first
@@ -56,7 +58,7 @@ done
 [[ ${#folders[@]} -gt 0 ]] || { echo "sync-spa: give at least one --folder" >&2; exit 2; }
 [[ -f $dist/index.html ]] || { echo "sync-spa: $dist/index.html not found (run trunk build --release first)" >&2; exit 1; }
 for f in "${folders[@]}"; do
-  [[ $f =~ ^[A-Za-z0-9._-]+$ && $f != . && $f != .. ]] || { echo "sync-spa: bad folder name: $f" >&2; exit 2; }
+  [[ $f =~ ^[A-Za-z0-9._-]+$ && $f != . && $f != .. && $f != _releases ]] || { echo "sync-spa: bad folder name: $f" >&2; exit 2; }
 done
 
 aws() { command $aws_cmd "${endpoint[@]}" "$@"; }
@@ -162,6 +164,11 @@ done <"$plan"
 
 for folder in "${folders[@]}"; do
   echo "==> s3://$bucket/$folder/"
+  record="_releases/$folder.keys"
+  cut -f4 "$plan" | sed "s|^|$folder/|" | sort >"$work/current"
+  previous=yes
+  aws s3 cp "s3://$bucket/$record" "$work/previous" --only-show-errors 2>/dev/null || previous=no
+
   for key in "${groups[@]}"; do
     IFS='|' read -r _ ctype cache <<<"$key"
     dir=$work/groups/$(printf '%s' "$key" | sha256sum | cut -c1-12)
@@ -172,11 +179,18 @@ for folder in "${folders[@]}"; do
       --content-type "$ctype" --cache-control "$cache" --metadata-directive REPLACE
   done
 
-  # Delete what neither this build nor the previous one has, now that
-  # index.html points past them; then record this build's keys.
-  manifest="_releases/$folder.keys"
-  cut -f4 "$plan" | sed "s|^|$folder/|" | sort >"$work/current"
-  aws s3 cp "s3://$bucket/$manifest" "$work/previous" --only-show-errors 2>/dev/null || : >"$work/previous"
+  # index.html now names this release: record it before anything is deleted,
+  # so a run that fails from here on still leaves the next one knowing that
+  # this release is live (and keeps its files).
+  echo "record $record"
+  aws s3 cp "$work/current" "s3://$bucket/$record" --only-show-errors \
+    --content-type "text/plain; charset=utf-8" --cache-control no-cache
+
+  if [[ $previous == no ]]; then
+    echo "keep: no record of the previous release of $folder/, nothing deleted this time"
+    continue
+  fi
+  # Delete what neither this release nor the previous one has.
   sort -u "$work/current" "$work/previous" >"$work/keep"
   aws s3api list-objects-v2 --bucket "$bucket" --prefix "$folder/" \
     --query 'Contents[].Key' --output text | tr '\t' '\n' | grep -v '^None$' | sed '/^$/d' | sort >"$work/have" || true
@@ -192,8 +206,6 @@ for folder in "${folders[@]}"; do
     done
     rm -f "$work"/stale.*
   fi
-  aws s3 cp "$work/current" "s3://$bucket/$manifest" --only-show-errors \
-    --content-type "text/plain; charset=utf-8" --cache-control no-cache
 done
 
 # Only what keeps its name across releases: index.html (and "/", which the

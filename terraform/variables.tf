@@ -36,8 +36,9 @@ variable "wasm_clients" {
   default     = { app = "app" }
 
   validation {
-    condition     = length(var.wasm_clients) > 0 && alltrue([for k, v in var.wasm_clients : can(regex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", k)) && can(regex("^[A-Za-z0-9._-]+$", v))])
-    error_message = "wasm_clients: at least one entry; keys are DNS labels, values are single folder names."
+    # _releases holds scripts/sync-spa.sh's release records: never a served folder.
+    condition     = length(var.wasm_clients) > 0 && alltrue([for k, v in var.wasm_clients : can(regex("^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", k)) && can(regex("^[A-Za-z0-9._-]+$", v)) && !contains([".", "..", "_releases"], v)])
+    error_message = "wasm_clients: at least one entry; keys are DNS labels, values are single folder names other than ., .. and _releases."
   }
 }
 

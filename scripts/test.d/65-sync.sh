@@ -6,7 +6,9 @@
 # previous release's hashed files are kept (a tab that loaded the old
 # index.html still finds them), sync a third time and check the first
 # release's are gone, the other folder untouched, index.html uploaded last,
-# and that the CloudFront invalidation names only the non-hashed paths.
+# and that the CloudFront invalidation names only the non-hashed paths; and
+# that a folder without a release record (filled by an older sync-spa.sh)
+# loses nothing on its first sync and its unrecorded files on the next.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -200,15 +202,34 @@ check "first release's keys left in app" "$(keys app | grep -c "$h1" || true)" "
 check "second release's keys kept in app" "$(keys app | grep -c "$h2" || true)" "4"
 check "deletes happen after index.html" \
   "$(awk '/^put app\/index.html/{p=NR} /^delete /{d=NR} END{print (p && d > p) ? "after" : "before"}' "$work/sync3.log")" "after"
+check "the release is recorded after index.html and before the deletes" \
+  "$(awk '/^put app\/index.html/{p=NR} /^record /{r=NR} /^delete /{if (!d) d=NR} END{print (p && r > p && d > r) ? "between" : "elsewhere"}' "$work/sync3.log")" "between"
 check "the release record lives outside the served folder" \
   "$(s3 s3api head-object --bucket "$bucket" --key _releases/app.keys --query ContentLength --output text 2>/dev/null | grep -c '^[1-9]')" "1"
 check "admin untouched by app's syncs" "$(keys admin | grep -c "$h1")" "4"
 check_build admin "$h1"
 
+echo "--- a folder an older sync-spa.sh filled (no release record): the first sync deletes nothing"
+make_dist "$work/legacy" "$h1"
+s3 s3 cp "$work/legacy" "s3://$bucket/legacy/" --recursive --only-show-errors
+make_dist "$work/dist" "$h2"
+scripts/sync-spa.sh --bucket "$bucket" --folder legacy --dist "$work/dist" \
+  --endpoint-url "$endpoint" >"$work/sync4.log"
+check "legacy: nothing deleted without a record of the previous release" "$(grep -c '^delete ' "$work/sync4.log" || true)" "0"
+check "legacy: the unrecorded release's hashed files kept" "$(keys legacy | grep -c "$h1" || true)" "4"
+check "legacy: this release recorded" "$(s3 s3 cp "s3://$bucket/_releases/legacy.keys" - | grep -c "$h2" || true)" "4"
+make_dist "$work/dist" "$h3"
+scripts/sync-spa.sh --bucket "$bucket" --folder legacy --dist "$work/dist" \
+  --endpoint-url "$endpoint" >"$work/sync5.log"
+check "legacy: the next sync deletes the unrecorded release" "$(keys legacy | grep -c "$h1" || true)" "0"
+check "legacy: and keeps the recorded previous one" "$(keys legacy | grep -c "$h2" || true)" "4"
+check_build legacy "$h3"
+
 echo "--- argument errors"
 set +e
 scripts/sync-spa.sh --folder app --dist "$work/dist" >/dev/null 2>&1; check "no --bucket exits 2" "$?" "2"
 scripts/sync-spa.sh --bucket "$bucket" --folder ../x --dist "$work/dist" >/dev/null 2>&1; check "bad folder exits 2" "$?" "2"
+scripts/sync-spa.sh --bucket "$bucket" --folder _releases --dist "$work/dist" >/dev/null 2>&1; check "the release records' folder exits 2" "$?" "2"
 scripts/sync-spa.sh --bucket "$bucket" --folder app --dist "$work/nope" >/dev/null 2>&1; check "missing dist exits 1" "$?" "1"
 set -e
 

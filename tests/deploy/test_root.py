@@ -58,6 +58,12 @@ def test_examples_define_wasm_clients(root):
     assert root.variables["wasm_clients"]["type"] == "${map(string)}"
 
 
+def test_no_wasm_client_serves_the_sync_scripts_release_records(root):
+    (validation,) = root.variables["wasm_clients"]["validation"]
+    assert '!contains([".", "..", "_releases"], v)' in validation["condition"]
+    assert "_releases" in (TERRAFORM.parent / "scripts" / "sync-spa.sh").read_text()
+
+
 def test_every_variable_and_output_is_documented(all_modules):
     for mod in all_modules:
         for kind in (mod.variables, mod.outputs):
