@@ -7,6 +7,7 @@ use crate::error::BffError;
 use crate::oidc::OidcError;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use std::time::Duration;
 
 /// 204 with rewritten cookies; 401 (and every cookie cleared) when there is
 /// no session or the provider refuses the refresh token.
@@ -25,7 +26,53 @@ pub async fn post(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     }
 }
 
+/// How long one refresh may hold its session's turn.
+const REFRESH_TURN: Duration = Duration::from_secs(15);
+
+/// One refresh at a time per session, across tabs, clients and replicas:
+/// with a server-side store, a refresh takes the session's turn in Redis;
+/// a concurrent one waits for it and then finds the session refreshed, so a
+/// rotated refresh token is never replayed (which would end the session).
 async fn refresh(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Vec<th_cookies::CookieOut>, BffError> {
+    let registry = match state.store.registry() {
+        Some(registry) if state.store.shares_state() => registry,
+        _ => return refresh_now(req, state).await,
+    };
+    let Some(before) = state.store.refresh_token(req).await? else {
+        return refresh_now(req, state).await;
+    };
+    let turn = before.expose().to_owned();
+    let deadline = tokio::time::Instant::now() + REFRESH_TURN;
+    while !registry.try_lock(&turn, REFRESH_TURN).await? {
+        // Another request refreshes this session; wait for it to finish.
+        while registry.is_locked(&turn).await? {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(BffError::SessionStoreUnavailable(
+                    "another refresh of this session did not finish in time".into(),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let after = state.store.refresh_token(req).await?;
+        if after.as_ref().is_none_or(|t| t.expose() != before.expose()) {
+            // It refreshed (or ended) the session: nothing left to do.
+            return match after {
+                Some(_) => Ok(Vec::new()),
+                None => Err(BffError::Unauthorized("the session has ended")),
+            };
+        }
+    }
+    let result = refresh_now(req, state).await;
+    if let Err(e) = registry.unlock(&turn).await {
+        tracing::warn!(error = %e, "could not release a refresh turn; it expires by itself");
+    }
+    result
+}
+
+async fn refresh_now(
     req: &HttpRequest,
     state: &AppState,
 ) -> Result<Vec<th_cookies::CookieOut>, BffError> {

@@ -164,6 +164,12 @@ impl SessionStore for CookieStore {
         self.registry.as_ref()
     }
 
+    fn shares_state(&self) -> bool {
+        // Each tab holds its own copy of the tokens: the SPA's Web Lock
+        // keeps its tabs from refreshing at once.
+        false
+    }
+
     fn clearing_cookies(&self, req: &HttpRequest) -> SetCookies {
         super::clear_all(&self.vault, req)
     }

@@ -128,6 +128,9 @@ pub trait SessionStore: Send + Sync {
     async fn end_matching(&self, ended: Ended<'_>) -> Result<(), StoreError>;
     /// The Redis side, when one is configured (back-channel logout needs it).
     fn registry(&self) -> Option<&SessionRegistry>;
+    /// Whether every request of a session reads the same server-side state,
+    /// so a request that waited for another's refresh sees its result.
+    fn shares_state(&self) -> bool;
 }
 
 /// The cookies that remove every session cookie of either store (a

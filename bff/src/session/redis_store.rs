@@ -335,6 +335,10 @@ impl SessionStore for RedisStore {
         Some(&self.registry)
     }
 
+    fn shares_state(&self) -> bool {
+        true
+    }
+
     async fn is_ready(&self) -> bool {
         let ping = async {
             let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;

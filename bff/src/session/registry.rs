@@ -152,6 +152,48 @@ impl SessionRegistry {
         .await
     }
 
+    /// Takes the lock `name` for at most `ttl`; `false` when another
+    /// request (on any replica) holds it.
+    pub async fn try_lock(&self, name: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let key = format!("{}:lock:{}", self.prefix, hashed(name));
+        self.bounded("taking a lock", async {
+            let mut conn = self.connection().await?;
+            let set: Option<String> = redis::cmd("SET")
+                .arg(&key)
+                .arg(1)
+                .arg("NX")
+                .arg("PX")
+                .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1))
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(set.is_some())
+        })
+        .await
+    }
+
+    /// Whether the lock `name` is held.
+    pub async fn is_locked(&self, name: &str) -> Result<bool, StoreError> {
+        let key = format!("{}:lock:{}", self.prefix, hashed(name));
+        self.bounded("reading a lock", async {
+            let mut conn = self.connection().await?;
+            let held: bool = conn.exists(&key).await.map_err(|e| e.to_string())?;
+            Ok(held)
+        })
+        .await
+    }
+
+    /// Releases the lock `name`.
+    pub async fn unlock(&self, name: &str) -> Result<(), StoreError> {
+        let key = format!("{}:lock:{}", self.prefix, hashed(name));
+        self.bounded("releasing a lock", async {
+            let mut conn = self.connection().await?;
+            let _: () = conn.del(&key).await.map_err(|e| e.to_string())?;
+            Ok(())
+        })
+        .await
+    }
+
     fn deny_keys(&self, ended: Ended<'_>) -> Vec<String> {
         self.keys(ended, "deny:sid", "deny:sub")
     }

@@ -1,7 +1,9 @@
-//! Back-channel logout: the provider's signed logout token ends the matching
-//! sessions in both stores (Redis: deleted; cookies: recorded as ended, so
-//! the cookies a browser still holds are refused), a bad or replayed token is
-//! 400 and ends nothing, and without Redis the endpoint says it cannot.
+//! What the server can do with Redis. Back-channel logout: the provider's
+//! signed logout token ends the matching sessions in both stores (Redis:
+//! deleted; cookies: recorded as ended, so the cookies a browser still holds
+//! are refused), a bad or replayed token is 400 and ends nothing, and
+//! without Redis the endpoint says it cannot. And one refresh at a time per
+//! session across BFF processes.
 
 use crate::helpers::{AppOptions, REDIRECT, TestApp, query_param, spawn_app_toml};
 use crate::stub_issuer::{StubIssuer, TokenAnswer, signed, signed_by_unknown_key};
@@ -35,7 +37,7 @@ async fn sign_in(app: &mut TestApp, stub: &StubIssuer, sub: &str, sid: &str) {
     claims["sid"] = json!(sid);
     stub.answer(TokenAnswer::Json(json!({
         "access_token": format!("at-{sub}-{sid}"), "token_type": "Bearer",
-        "expires_in": 300, "id_token": signed(&claims),
+        "expires_in": 300, "refresh_token": format!("rt-{sid}"), "id_token": signed(&claims),
     })));
     let end = app
         .login_end(&format!("{REDIRECT}?code=c&state={state}"))
@@ -221,4 +223,41 @@ async fn without_redis_back_channel_logout_is_501() {
         post_logout_token(&browser, &signed(&logout_claims(&stub, Some("s"), None))).await;
     assert_eq!(status, 501, "{body:?}");
     assert_eq!(body["code"], "backchannel_logout_unavailable");
+}
+
+#[tokio::test]
+async fn ten_concurrent_refreshes_across_two_processes_make_one_token_call() {
+    let (stub, redis) = (StubIssuer::start().await, TestRedis::start());
+    let mut first = app(&stub, Some(&redis), "redis").await;
+    let second = app(&stub, Some(&redis), "redis").await;
+    sign_in(&mut first, &stub, "mallory", "sid-7").await;
+    stub.answer(TokenAnswer::Json(json!({
+        "access_token": "at-rotated", "token_type": "Bearer", "expires_in": 300,
+        "refresh_token": "rt-2",
+    })));
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let mut browser = if i % 2 == 0 {
+            first.clone_handle()
+        } else {
+            second.clone_handle()
+        };
+        browser.jar = first.jar.clone();
+        tasks.push(tokio::spawn(async move { browser.refresh().await.status }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    let grants = stub.scenario.lock().unwrap().grants.clone();
+    let refreshes = grants.iter().filter(|g| *g == "refresh_token").count();
+    assert_eq!(
+        refreshes, 1,
+        "one token-endpoint call for ten refreshes: {grants:?}"
+    );
+    assert!(statuses.iter().all(|s| *s == 204), "{statuses:?}");
+    assert_eq!(first.get("/bff/claims").await.status, 200);
+    let mut via_second = second.clone_handle();
+    via_second.jar = first.jar.clone();
+    assert_eq!(via_second.get("/bff/claims").await.status, 200);
 }
