@@ -176,7 +176,7 @@ variable "github_repository" {
 }
 
 variable "github_branch" {
-  description = "The only branch whose workflow runs may assume the deploy role."
+  description = "The only branch whose workflow runs may assume the deploy role. Must be the repository's default branch: the deploy runs on workflow_run, and GitHub signs those tokens with the default branch's ref."
   type        = string
   default     = "main"
 }

@@ -1,7 +1,7 @@
 """The CI role: trusted only from one repository's one branch through
 GitHub's OIDC federation, allowed only the deploy's own actions."""
 
-from conftest import block, interpolate, tfvars
+from conftest import ROOT, block, interpolate, tfvars
 
 ALLOWED_ACTIONS = {
     "s3:ListBucket",
@@ -102,3 +102,28 @@ def test_the_role_may_roll_the_service_out_only_to_the_bffs_task_definition(ci, 
     assert family["values"] == ["arn:aws:ecs:*:*:task-definition/${var.ecs_task_definition_family}:*"]
     assert conditions["ecs:enable-execute-command"]["values"] == ["false"]
     assert root.modules["ci"]["ecs_task_definition_family"] == "${module.bff.task_definition_family}"
+
+
+def test_the_role_passes_no_role_because_the_deploy_registers_no_task_definition(ci):
+    stmts = ci.data[("aws_iam_policy_document", "deploy")]["statement"]
+    assert not any(a.startswith("iam:") for s in stmts for a in s["actions"])
+    deploy = (ROOT / ".github" / "workflows" / "deploy.yml").read_text()
+    rollout = (ROOT / "scripts" / "rollout-bff.sh").read_text()
+    for text in (deploy, rollout):
+        assert "register-task-definition" not in text and "task-definition " not in text
+        assert "--desired-count" not in text
+
+
+def test_the_trusted_branch_is_the_branch_the_deploy_runs_for_and_the_docs_say_why(root):
+    # On workflow_run GitHub signs the token with the default branch's ref:
+    # the trust matches only while github_branch is the default branch.
+    import yaml
+
+    deploy = yaml.safe_load((ROOT / ".github" / "workflows" / "deploy.yml").read_text())
+    trigger = deploy[True]["workflow_run"]
+    branch = root.variables["github_branch"]["default"]
+    assert trigger["branches"] == [branch]
+    for env in ("dev", "prod"):
+        assert tfvars(env)["github_branch"] == branch
+    docs = " ".join((ROOT / "docs" / "deploy.md").read_text().split())
+    assert "`workflow_run`" in docs and "**repository's default branch**" in docs

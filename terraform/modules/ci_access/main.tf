@@ -158,8 +158,10 @@ data "aws_iam_policy_document" "deploy" {
   # UpdateService on the one service, and only to a revision of the BFF's own
   # task definition family (the workflow sends none: --force-new-deployment
   # keeps the current one), never turning on ECS Exec. IAM has no condition
-  # key for desiredCount: scaling to zero cannot be denied here (see
-  # docs/deploy.md); the autoscaling minimum brings the service back.
+  # key for desiredCount or the deployment configuration: scaling to zero
+  # cannot be denied here, and autoscaling does not undo it (no task, no CPU
+  # metric); see docs/deploy.md. The workflow registers no task definition,
+  # so there is no iam:PassRole.
   statement {
     sid       = "EcsRollOut"
     actions   = ["ecs:UpdateService"]
