@@ -66,3 +66,12 @@ def test_the_log_buckets_name_is_handed_out_only_once_it_accepts_logs():
         deps = mod.outputs[name].get("depends_on", [])
         for needed in ("aws_s3_bucket_policy.this", "aws_s3_bucket_ownership_controls.this"):
             assert any(needed in str(d) for d in deps), f"output {name} lacks {needed}"
+
+
+def test_every_log_consumer_takes_the_log_bucket_from_those_outputs(root):
+    # A name built from local.log_bucket would skip the outputs' depends_on.
+    assert root.modules["bff"]["log_bucket"] == "${module.logs.bucket}"
+    assert root.modules["spa"]["log_bucket"] == "${module.logs.bucket}"
+    assert root.modules["spa"]["log_bucket_domain_name"] == "${module.logs.bucket_domain_name}"
+    uses = [name for name, body in root.modules.items() if name != "logs" and "local.log_bucket" in str(body)]
+    assert uses == []
