@@ -10,6 +10,8 @@
 //   ACCESS_TOKEN_TTL           seconds (default 3600); tests shorten it to exercise refresh
 //   ACCESS_TOKEN_FORMAT        "opaque" (default) or "jwt" (RFC 9068, audience API_AUDIENCE)
 //   API_AUDIENCE               the example API's audience (default "http://api.local")
+//   BACKCHANNEL_LOGOUT_URI     the BFF's back-channel logout endpoint; when set, ending
+//                              a session at /session/end POSTs a logout token there
 //
 // Prints one JSON line, {"issuer": "..."}, once it listens, and exits when
 // its standard input closes, so a test that dies does not leave it behind.
@@ -30,6 +32,7 @@ const introspectClientId = env.INTROSPECT_CLIENT_ID ?? 'api-gateway';
 const apiAudience = env.API_AUDIENCE ?? 'http://api.local';
 const jwtAccessTokens = (env.ACCESS_TOKEN_FORMAT ?? 'opaque') === 'jwt';
 const accessTokenTtl = Number(env.ACCESS_TOKEN_TTL ?? 3600);
+const backchannelLogoutUri = env.BACKCHANNEL_LOGOUT_URI || undefined;
 
 const signingKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
 signingKey.kid = crypto.randomBytes(8).toString('hex');
@@ -46,6 +49,10 @@ const provider = new Provider(issuer, {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
+      ...(backchannelLogoutUri && {
+        backchannel_logout_uri: backchannelLogoutUri,
+        backchannel_logout_session_required: true,
+      }),
     },
     {
       client_id: introspectClientId,
@@ -77,6 +84,7 @@ const provider = new Provider(issuer, {
     devInteractions: { enabled: true },
     revocation: { enabled: true },
     rpInitiatedLogout: { enabled: true },
+    backchannelLogout: { enabled: Boolean(backchannelLogoutUri) },
     introspection: {
       enabled: true,
       // Only the BFF and the gateway client may introspect.
@@ -98,6 +106,13 @@ const provider = new Provider(issuer, {
   // Put the profile and email claims in the ID token too, so the BFF can show
   // who is signed in without a userinfo call.
   conformIdTokenClaims: false,
+  // Outgoing requests (back-channel logout) go to the BFF on loopback, which
+  // oidc-provider's SSRF guard refuses by default; this provider only ever
+  // runs on a developer's or CI's machine.
+  fetch: (url, options) => {
+    delete options.dispatcher;
+    return globalThis.fetch(url, options);
+  },
   // Every refresh rotates the refresh token; the old one stops working.
   rotateRefreshToken: true,
   ttl: {
@@ -111,6 +126,15 @@ const provider = new Provider(issuer, {
   },
 });
 
+// The test kit reads the first stdout line and may close the pipe; a later
+// write must not kill the provider (EPIPE).
+process.stdout.on('error', () => {});
+for (const event of ['backchannel.error', 'server_error']) {
+  provider.on(event, (...args) => {
+    const err = args.find((a) => a instanceof Error);
+    console.error(`oidc-provider ${event}: ${err?.message ?? 'unknown'} ${err?.cause?.code ?? ''} ${err?.cause?.message ?? ''}`);
+  });
+}
 server.on('request', provider.callback());
 process.stdout.write(`${JSON.stringify({ issuer })}\n`);
 process.stdin.on('end', () => process.exit(0));

@@ -26,6 +26,8 @@ pub struct ProviderOptions {
     pub api_audience: String,
     pub introspect_client_id: String,
     pub introspect_client_secret: String,
+    /// Where the provider POSTs back-channel logout tokens (none: off).
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl Default for ProviderOptions {
@@ -40,6 +42,7 @@ impl Default for ProviderOptions {
             api_audience: "http://api.local".into(),
             introspect_client_id: "api-gateway".into(),
             introspect_client_secret: "test-introspect-secret".into(),
+            backchannel_logout_uri: None,
         }
     }
 }
@@ -93,6 +96,10 @@ impl TestProvider {
             .env(
                 "INTROSPECT_CLIENT_SECRET",
                 &options.introspect_client_secret,
+            )
+            .env(
+                "BACKCHANNEL_LOGOUT_URI",
+                options.backchannel_logout_uri.as_deref().unwrap_or(""),
             )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -261,3 +261,58 @@ async fn ten_concurrent_refreshes_across_two_processes_make_one_token_call() {
     via_second.jar = first.jar.clone();
     assert_eq!(via_second.get("/bff/claims").await.status, 200);
 }
+
+#[tokio::test]
+async fn the_real_provider_ends_the_session_through_the_back_channel() {
+    for store in ["cookie", "redis"] {
+        let redis = TestRedis::start();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let provider = th_testkit::TestProvider::start(th_testkit::ProviderOptions {
+            backchannel_logout_uri: Some(format!("http://127.0.0.1:{port}/bff/backchannel-logout")),
+            ..Default::default()
+        })
+        .await;
+        let toml = AppOptions::for_issuer(provider.issuer())
+            .toml()
+            .replace(
+                "listen = \"127.0.0.1:0\"",
+                &format!("listen = \"127.0.0.1:{port}\""),
+            )
+            .replacen("[session]", &format!("[session]\nstore = \"{store}\""), 1)
+            + &format!("\n[redis]\nurl = \"{}\"\n", redis.url());
+        let mut app = spawn_app_toml(&toml).await;
+        let start = app.login_start(None).await;
+        let url = start.body["authorizationUrl"].as_str().unwrap();
+        // One browser: it keeps the provider's session cookie for the logout.
+        let browser = th_testkit::Browser::new();
+        let callback = browser.sign_in(url, "nina", REDIRECT).await.unwrap();
+        assert_eq!(app.login_end(&callback).await.status, 200);
+        assert!(signed_in(&mut app).await, "{store}");
+
+        // The user signs out at the provider (another app, say); the
+        // provider tells the BFF server to server.
+        browser
+            .confirm_logout(&format!(
+                "{}/session/end?client_id=token-handler",
+                provider.issuer()
+            ))
+            .await
+            .unwrap();
+        let mut ended = false;
+        for _ in 0..50 {
+            if !signed_in(&mut app).await {
+                ended = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(
+            ended,
+            "{store}: the provider's back-channel call ended the session"
+        );
+        assert_eq!(app.get("/bff/userinfo").await.status, 401, "{store}");
+    }
+}
