@@ -7,7 +7,18 @@
 #   - `trunk serve` for the SPA, proxying /bff and /api to the BFF
 # and prints the URL to open: http://localhost:8080/. Ctrl-C stops everything.
 # Logs: target/dev/*.log.
+#
+#   scripts/dev.sh           sessions in sealed cookies (the default store)
+#   scripts/dev.sh --redis   sessions in Redis (a redis-server on 127.0.0.1:6380,
+#                            nothing saved), and the provider signs users out of
+#                            the BFF through back-channel logout
 set -euo pipefail
+redis=false
+case ${1:-} in
+  --redis) redis=true ;;
+  "") ;;
+  *) echo "usage: scripts/dev.sh [--redis]" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 root=$PWD
 state=$root/target/dev
@@ -23,7 +34,9 @@ port_taken() {
     s.on("connect", () => process.exit(0));
     s.on("error", () => process.exit(1));' "$1"
 }
-for port in 8080 8081 9000 9100; do
+ports=(8080 8081 9000 9100)
+$redis && ports+=(6380)
+for port in "${ports[@]}"; do
   if port_taken "$port"; then
     echo "error: port $port on 127.0.0.1 is in use; stop what runs there and try again" >&2
     exit 1
@@ -66,6 +79,21 @@ wait_for() {
   exit 1
 }
 
+store_env=()
+backchannel=
+if $redis; then
+  echo "==> starting Redis on 127.0.0.1:6380 (sessions; nothing is saved)"
+  redis-server --port 6380 --bind 127.0.0.1 --save '' --appendonly no \
+    >"$state/redis.log" 2>&1 3>&- &
+  pids+=($!)
+  for _ in $(seq 50); do
+    redis-cli -p 6380 ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  store_env=(TH_SESSION__STORE=redis TH_REDIS__URL=redis://127.0.0.1:6380)
+  backchannel=http://127.0.0.1:8081/bff/backchannel-logout
+fi
+
 echo "==> starting the OpenID Connect provider"
 # The provider exits when its standard input closes: this script holds the
 # writing end (fd 3), so the provider goes down with it even on a hard kill.
@@ -73,6 +101,7 @@ rm -f "$state/provider.stdin"
 mkfifo "$state/provider.stdin"
 PROVIDER_PORT=9000 CLIENT_ID=token-handler CLIENT_SECRET=dev-secret-change-me \
   REDIRECT_URIS=http://localhost:8080/ POST_LOGOUT_REDIRECT_URIS=http://localhost:8080/ \
+  BACKCHANNEL_LOGOUT_URI="$backchannel" \
   node dev/provider.mjs <"$state/provider.stdin" >"$state/provider.log" 2>&1 &
 pids+=($!)
 exec 3>"$state/provider.stdin"
@@ -85,7 +114,7 @@ pids+=($!)
 wait_for http://127.0.0.1:9100/healthz "the example API" "$state/example-api.log"
 
 echo "==> starting the BFF"
-TH_COOKIES__KEYS="[{ id = \"dev\", key = \"$(cat "$key_file")\" }]" \
+env "${store_env[@]}" TH_COOKIES__KEYS="[{ id = \"dev\", key = \"$(cat "$key_file")\" }]" \
   target/debug/bff --config dev/bff.dev.toml >"$state/bff.log" 2>&1 3>&- &
 pids+=($!)
 wait_for http://127.0.0.1:8081/readyz "the BFF" "$state/bff.log"
