@@ -1,19 +1,26 @@
 //! A real `redis-server` (Debian's package, installed by
 //! `scripts/setup.d/35-servers.sh`) on a free loopback port; killed when
-//! dropped. It can be stopped and started again on the same port with its
-//! data (saved to a temporary folder only at that stop), for tests of a
-//! store that goes away and comes back.
+//! dropped, and also when the test process ends without dropping it (a
+//! `static`, a crash): a small shell watchdog holds the server and kills it
+//! once the test's end of its standard input closes. It can be stopped and
+//! started again on the same port with its data (saved to a temporary folder
+//! only at that stop), for tests of a store that goes away and comes back.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// Starts `redis-server "$@"`, prints its pid, and kills it when standard
+/// input closes (SIGCONT too, should it be paused).
+const WATCHDOG: &str = r#"redis-server "$@" >/dev/null 2>&1 & pid=$!; echo "$pid"; cat >/dev/null; kill "$pid" 2>/dev/null; kill -CONT "$pid" 2>/dev/null; wait "$pid""#;
 
 /// A running Redis.
 pub struct TestRedis {
     port: u16,
     dir: std::path::PathBuf,
-    child: Option<Child>,
+    /// The watchdog shell (its stdin is the lifeline) and the server's pid.
+    child: Option<(Child, u32)>,
 }
 
 impl TestRedis {
@@ -41,17 +48,25 @@ impl TestRedis {
 
     /// Stops the server, keeping its data for [`Self::start_again`].
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
+        if self.child.is_some() {
             let _ = self.command(&["SHUTDOWN", "SAVE"]);
+        }
+        self.end_watchdog();
+    }
+
+    /// Closes the lifeline (the watchdog kills the server) and reaps it.
+    fn end_watchdog(&mut self) {
+        if let Some((mut shell, _)) = self.child.take() {
+            drop(shell.stdin.take());
             let deadline = Instant::now() + Duration::from_secs(5);
             while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
+                if let Ok(Some(_)) = shell.try_wait() {
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }
-            let _ = child.kill();
-            let _ = child.wait();
+            let _ = shell.kill();
+            let _ = shell.wait();
         }
     }
 
@@ -66,9 +81,9 @@ impl TestRedis {
     }
 
     fn signal(&self, which: &str) {
-        if let Some(child) = &self.child {
+        if let Some((_, pid)) = &self.child {
             let _ = Command::new("kill")
-                .args([which, &child.id().to_string()])
+                .args([which, &pid.to_string()])
                 .status();
         }
     }
@@ -76,7 +91,10 @@ impl TestRedis {
     /// Starts the server again on the same port.
     pub fn start_again(&mut self) {
         self.stop();
-        let child = Command::new("redis-server")
+        let mut shell = Command::new("sh")
+            .arg("-c")
+            .arg(WATCHDOG)
+            .arg("sh")
             .args([
                 "--port",
                 &self.port.to_string(),
@@ -91,11 +109,20 @@ impl TestRedis {
                 "--protected-mode",
                 "yes",
             ])
-            .stdout(Stdio::null())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .expect("redis-server runs (scripts/setup.d/35-servers.sh installs it)");
-        self.child = Some(child);
+            .expect("sh and redis-server run (scripts/setup.d/35-servers.sh installs it)");
+        let mut first_line = String::new();
+        if let Some(out) = shell.stdout.take() {
+            let _ = BufReader::new(out).read_line(&mut first_line);
+        }
+        let pid = first_line
+            .trim()
+            .parse()
+            .expect("the watchdog names the server's pid");
+        self.child = Some((shell, pid));
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if self
@@ -153,11 +180,7 @@ impl TestRedis {
 
 impl Drop for TestRedis {
     fn drop(&mut self) {
-        self.resume();
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.end_watchdog();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
