@@ -8,15 +8,17 @@
 //! proxy puts it around every upstream response body.
 
 use actix_web::HttpMessage;
-use actix_web::body::MessageBody;
+use actix_web::body::{BodySize, BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::middleware::Next;
 use bytes::Bytes;
 use futures_util::Stream;
+use std::cell::RefCell;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::time::{Instant, Sleep};
@@ -86,16 +88,65 @@ where
 
 /// Middleware: every request body gets the idle timeout. A handler that
 /// reads a stalled body gets a payload error that [`payload_timed_out`] names.
+///
+/// The response keeps the request's payload until it is written: once a
+/// handler answers early (a 401) without reading a chunked body, actix
+/// would otherwise drain the rest with no timer, and a client trickling
+/// chunks would hold the connection for ever. With the payload still held,
+/// actix closes the connection instead.
 pub async fn body_idle_timeout(
     idle: Duration,
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody, KeptPayload>>, actix_web::Error> {
     let payload = req.take_payload();
+    if matches!(payload, Payload::None) {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let kept = SharedPayload(Rc::new(RefCell::new(payload)));
     let wrapped: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> =
-        Box::pin(IdleTimeout::new(payload, idle));
+        Box::pin(IdleTimeout::new(kept.clone(), idle));
     req.set_payload(Payload::from(wrapped));
-    next.call(req).await
+    let res = next.call(req).await?;
+    Ok(res
+        .map_body(|_, body| KeptPayload {
+            body: body.boxed(),
+            _payload: kept,
+        })
+        .map_into_right_body())
+}
+
+/// The request's payload, shared by the handler's reader and the response.
+#[derive(Clone)]
+struct SharedPayload(Rc<RefCell<Payload>>);
+
+impl Stream for SharedPayload {
+    type Item = Result<Bytes, PayloadError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut *self.0.borrow_mut()).poll_next(cx)
+    }
+}
+
+/// A response body that holds the request's payload until it is written.
+pub struct KeptPayload {
+    body: BoxBody,
+    _payload: SharedPayload,
+}
+
+impl MessageBody for KeptPayload {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_next(cx)
+    }
 }
 
 /// Whether a payload error is the idle timeout (actix turns the stream's

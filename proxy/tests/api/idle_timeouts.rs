@@ -107,3 +107,44 @@ async fn an_upstream_that_stalls_after_its_headers_ends_the_response() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_chunked_body_trickled_after_an_early_answer_does_not_hold_the_connection() {
+    // No session cookie: the proxy answers 401 without reading the body.
+    // actix would then drain the rest of a chunked body with no timer.
+    let upstream = upstream();
+    let proxy = proxy_with_idle_timeout(&upstream).await;
+    let address = proxy.base.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/up/echo HTTP/1.1\r\nhost: {APP_HOST}\r\nx-csrf: 1\r\n\
+         transfer-encoding: chunked\r\n\r\n1\r\nx\r\n"
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let mut closed = false;
+    for _ in 0..8 {
+        let mut buf = [0u8; 4096];
+        match timeout(Duration::from_secs(2), slow.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                closed = true;
+                break;
+            }
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+            Err(_) => {}
+        }
+        // Another chunk, now and then: the client keeps the body alive.
+        if slow.write_all(b"1\r\nx\r\n").await.is_err() {
+            closed = true;
+            break;
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(
+        closed && started.elapsed() < Duration::from_secs(10),
+        "the connection is closed, not drained for ever ({:?})",
+        started.elapsed()
+    );
+}
