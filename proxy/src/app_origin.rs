@@ -14,7 +14,7 @@ use crate::origin::{Origin, OriginError};
 use actix_web::http::header::{HeaderMap, HeaderName};
 use actix_web::{HttpMessage, HttpRequest};
 use serde::Deserialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The `[cors]` section, shared by the BFF and the standalone proxy.
@@ -114,8 +114,7 @@ pub struct AppOrigins(Arc<Inner>);
 struct Inner {
     apps: Vec<Arc<Origin>>,
     by_host: HashMap<String, Arc<Origin>>,
-    cross_origin: HashSet<String>,
-    cross_origin_list: Vec<Origin>,
+    cross_origin: Vec<Origin>,
     host_header: HeaderName,
     trusted_hops: usize,
     private_headers: Arc<[HeaderName]>,
@@ -127,18 +126,11 @@ impl AppOrigins {
         cors: &CorsSettings,
         forwarded: &ForwardedSettings,
     ) -> Result<Self, AppOriginError> {
-        let apps = cors
-            .allowed_origins
-            .iter()
-            .map(|o| Origin::parse(o))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(AppOriginError::AllowedOrigin)?;
-        let cross = cors
-            .cross_origin
-            .iter()
-            .map(|o| Origin::parse(o))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(AppOriginError::CrossOrigin)?;
+        let parse_all = |raw: &[String]| -> Result<Vec<Origin>, OriginError> {
+            raw.iter().map(|o| Origin::parse(o)).collect()
+        };
+        let apps = parse_all(&cors.allowed_origins).map_err(AppOriginError::AllowedOrigin)?;
+        let cross = parse_all(&cors.cross_origin).map_err(AppOriginError::CrossOrigin)?;
         let host_header = HeaderName::from_bytes(forwarded.host_header.trim().as_bytes())
             .map_err(|_| AppOriginError::HostHeader(forwarded.host_header.clone()))?;
         if forwarded.trusted_hops > 8 {
@@ -175,8 +167,7 @@ impl AppOrigins {
         Self(Arc::new(Inner {
             apps,
             by_host,
-            cross_origin: cross_origin.iter().map(|o| o.as_str().to_owned()).collect(),
-            cross_origin_list: cross_origin.to_vec(),
+            cross_origin: cross_origin.to_vec(),
             host_header: forwarding.host_header,
             trusted_hops: forwarding.trusted_hops,
             private_headers: forwarding.private_headers.into(),
@@ -190,7 +181,7 @@ impl AppOrigins {
 
     /// The explicit cross-origin callers.
     pub fn cross_origin(&self) -> &[Origin] {
-        &self.0.cross_origin_list
+        &self.0.cross_origin
     }
 
     /// What the guard records for a request sent to `app`.
@@ -220,7 +211,8 @@ impl AppOrigins {
     /// Whether a request sent to `app` may carry `origin`: the app's own
     /// origin, or an explicit cross-origin caller.
     pub fn allows(&self, app: Option<&Origin>, origin: &str) -> bool {
-        app.is_some_and(|a| a.as_str() == origin) || self.0.cross_origin.contains(origin)
+        app.is_some_and(|a| a.as_str() == origin)
+            || self.0.cross_origin.iter().any(|o| o.as_str() == origin)
     }
 }
 

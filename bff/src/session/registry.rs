@@ -155,7 +155,7 @@ impl SessionRegistry {
     /// Takes the lock `name` for at most `ttl`; `false` when another
     /// request (on any replica) holds it.
     pub async fn try_lock(&self, name: &str, ttl: Duration) -> Result<bool, StoreError> {
-        let key = format!("{}:lock:{}", self.prefix, hashed(name));
+        let key = self.lock_key(name);
         self.bounded("taking a lock", async {
             let mut conn = self.connection().await?;
             let set: Option<String> = redis::cmd("SET")
@@ -174,7 +174,7 @@ impl SessionRegistry {
 
     /// Whether the lock `name` is held.
     pub async fn is_locked(&self, name: &str) -> Result<bool, StoreError> {
-        let key = format!("{}:lock:{}", self.prefix, hashed(name));
+        let key = self.lock_key(name);
         self.bounded("reading a lock", async {
             let mut conn = self.connection().await?;
             let held: bool = conn.exists(&key).await.map_err(|e| e.to_string())?;
@@ -185,13 +185,17 @@ impl SessionRegistry {
 
     /// Releases the lock `name`.
     pub async fn unlock(&self, name: &str) -> Result<(), StoreError> {
-        let key = format!("{}:lock:{}", self.prefix, hashed(name));
+        let key = self.lock_key(name);
         self.bounded("releasing a lock", async {
             let mut conn = self.connection().await?;
             let _: () = conn.del(&key).await.map_err(|e| e.to_string())?;
             Ok(())
         })
         .await
+    }
+
+    fn lock_key(&self, name: &str) -> String {
+        format!("{}:lock:{}", self.prefix, hashed(name))
     }
 
     fn deny_keys(&self, ended: Ended<'_>) -> Vec<String> {
