@@ -6,7 +6,12 @@
 use crate::api_proxy::app_with_echo_route;
 
 /// Spellings of `/bff/claims`, `/bff/session` and `/api/echo/x`.
-const SPELLINGS: [&str; 14] = [
+const SPELLINGS: [&str; 19] = [
+    "/bff;x=1/claims",
+    "/bff/claims;x=1",
+    "/bff/claims/",
+    "/%42FF/claims",
+    "/api;x/echo/x",
     "/%62ff/claims",
     "/%62%66%66/session",
     "/bf%66/claims",
