@@ -3,6 +3,9 @@
 # suites in scripts/test.d/ (browser, deployment). CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# CI builds once from a clean clone: incremental caches would only take disk
+# (several GB across the test binaries) and never be read again.
+if [[ ${CI:-} == true ]]; then export CARGO_INCREMENTAL=0; fi
 scripts/setup.sh
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
