@@ -54,9 +54,10 @@ def test_container_runs_as_numeric_non_root_user(bff):
 
 
 def test_secrets_come_from_secrets_manager_not_plain_environment(bff, root):
-    spec = task_json(bff)
+    assert container_field(bff, "secrets") == "local.container_secrets"
+    secrets = bff.locals["container_secrets"]
     for env, secret in (("TH_OIDC__CLIENT_SECRET", "client_secret"), ("TH_COOKIES__KEYS", "cookie_keys")):
-        assert f'{{name = "{env}", valueFrom = aws_secretsmanager_secret.{secret}.arn}}' in spec
+        assert f'{{name = "{env}", valueFrom = aws_secretsmanager_secret.{secret}.arn}}' in secrets
         assert bff.res("aws_secretsmanager_secret", secret)["kms_key_id"] == "${aws_kms_key.bff.arn}"
     assert "CLIENT_SECRET" not in str(root.modules["bff"]["environment"])
     assert "COOKIES__KEYS" not in str(root.modules["bff"]["environment"])
@@ -66,7 +67,11 @@ def test_only_the_execution_role_reads_the_secrets(bff):
     stmts = bff.data[("aws_iam_policy_document", "execution")]["statement"]
     (read,) = [s for s in stmts if s["sid"] == "ReadSecrets"]
     assert read["actions"] == ["secretsmanager:GetSecretValue"]
-    assert len(read["resources"]) == 2 and "*" not in read["resources"]
+    # The two secrets, and the session cache's URL with session_store = "redis".
+    assert read["resources"] == (
+        "${concat([aws_secretsmanager_secret.client_secret.arn, aws_secretsmanager_secret.cookie_keys.arn],"
+        " local.redis ? [var.redis_url_secret_arn] : [])}"
+    )
     task_actions = str(bff.data[("aws_iam_policy_document", "task")])
     assert "secretsmanager" not in task_actions
 

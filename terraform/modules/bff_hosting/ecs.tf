@@ -132,8 +132,8 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
   }
 }
 
-# The execution role: ECS itself pulls the image, reads the two secrets and
-# writes the log stream.
+# The execution role: ECS itself pulls the image, reads the task's secrets
+# (two, three with the session cache's URL) and writes the log stream.
 resource "aws_iam_role" "execution" {
   name               = "${var.name}-bff-execution"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
@@ -157,10 +157,13 @@ data "aws_iam_policy_document" "execution" {
   statement {
     sid     = "ReadSecrets"
     actions = ["secretsmanager:GetSecretValue"]
-    resources = [
-      aws_secretsmanager_secret.client_secret.arn,
-      aws_secretsmanager_secret.cookie_keys.arn,
-    ]
+    resources = concat(
+      [
+        aws_secretsmanager_secret.client_secret.arn,
+        aws_secretsmanager_secret.cookie_keys.arn,
+      ],
+      local.redis ? [var.redis_url_secret_arn] : [],
+    )
   }
   statement {
     sid       = "DecryptSecretsAndImage"
@@ -225,13 +228,27 @@ resource "aws_iam_role_policy" "task" {
 
 locals {
   container_name = "bff"
+  redis          = var.session_store == "redis"
 
+  # The store is named only with redis, so the cookie store's task
+  # definition stays as it was.
   container_environment = merge(
     {
       TH_LISTEN      = "0.0.0.0:${var.container_port}"
       TH_LOG__FORMAT = "json"
     },
     var.environment,
+    local.redis ? { TH_SESSION__STORE = "redis" } : {},
+  )
+
+  # Secrets reach the container from Secrets Manager (ECS reads them with the
+  # execution role), never as plain environment values.
+  container_secrets = concat(
+    [
+      { name = "TH_OIDC__CLIENT_SECRET", valueFrom = aws_secretsmanager_secret.client_secret.arn },
+      { name = "TH_COOKIES__KEYS", valueFrom = aws_secretsmanager_secret.cookie_keys.arn },
+    ],
+    local.redis ? [{ name = "TH_REDIS__URL", valueFrom = var.redis_url_secret_arn }] : [],
   )
 }
 
@@ -255,7 +272,8 @@ resource "aws_ecs_task_definition" "bff" {
     essential = true
 
     # Non-root, numeric (the image's USER too), nothing writable, no extra
-    # privileges: the BFF keeps no state and writes no file.
+    # privileges: the BFF writes no file (sessions live in cookies or in the
+    # session cache).
     user                   = var.container_user
     readonlyRootFilesystem = true
     privileged             = false
@@ -273,10 +291,7 @@ resource "aws_ecs_task_definition" "bff" {
       value = local.container_environment[k]
     }]
 
-    secrets = [
-      { name = "TH_OIDC__CLIENT_SECRET", valueFrom = aws_secretsmanager_secret.client_secret.arn },
-      { name = "TH_COOKIES__KEYS", valueFrom = aws_secretsmanager_secret.cookie_keys.arn },
-    ]
+    secrets = local.container_secrets
 
     # The scratch image has no shell or curl: the binary checks itself.
     healthCheck = {

@@ -19,7 +19,12 @@ locals {
 }
 
 # One key for this module's data at rest: log groups (app, exec, flow, WAF),
-# the two secrets, the ECR repository and ECS Exec sessions.
+# the two secrets, the ECR repository and ECS Exec sessions; and, with
+# session_store = "redis", the session cache and its URL secret
+# (modules/session_cache). ElastiCache and Secrets Manager use the key
+# through grants made for the principal that creates the resource, which the
+# root statement lets IAM allow: unlike CloudWatch Logs they need no
+# statement of their own.
 resource "aws_kms_key" "bff" {
   description             = "${var.name} BFF: logs, secrets, images, exec sessions"
   enable_key_rotation     = true

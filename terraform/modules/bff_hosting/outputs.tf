@@ -58,3 +58,23 @@ output "task_definition_family" {
   description = "The BFF's task definition family (CI may roll the service out only to its revisions)."
   value       = aws_ecs_task_definition.bff.family
 }
+
+output "vpc_id" {
+  description = "The BFF's VPC (the session cache lives in it)."
+  value       = aws_vpc.this.id
+}
+
+output "private_subnet_ids" {
+  description = "The private subnets of the tasks, one per zone."
+  value       = [for s in aws_subnet.private : s.id]
+}
+
+output "task_security_group_id" {
+  description = "Security group of the BFF tasks (the session cache admits it only)."
+  value       = aws_security_group.tasks.id
+}
+
+output "kms_key_arn" {
+  description = "The module's KMS key (logs, secrets, images, exec sessions; the session cache)."
+  value       = aws_kms_key.bff.arn
+}

@@ -130,10 +130,38 @@ variable "environment" {
   description = "Non-secret TH_* settings of the BFF."
   type        = map(string)
   default     = {}
+
+  # These come from Secrets Manager or from session_store: never plain here.
+  validation {
+    condition     = length(setintersection(keys(var.environment), ["TH_OIDC__CLIENT_SECRET", "TH_COOKIES__KEYS", "TH_REDIS__URL", "TH_SESSION__STORE"])) == 0
+    error_message = "environment must not set TH_OIDC__CLIENT_SECRET, TH_COOKIES__KEYS or TH_REDIS__URL (secrets) nor TH_SESSION__STORE (set session_store)."
+  }
 }
 
 variable "egress_tcp_ports" {
   description = "TCP ports tasks may reach anywhere (provider, upstream APIs, AWS endpoints)."
   type        = list(number)
   default     = [443]
+}
+
+variable "session_store" {
+  description = "Where the BFF keeps sessions: cookie (sealed cookies, no state) or redis (the session cache; its URL comes from redis_url_secret_arn)."
+  type        = string
+  default     = "cookie"
+
+  validation {
+    condition     = contains(["cookie", "redis"], var.session_store)
+    error_message = "session_store must be \"cookie\" or \"redis\"."
+  }
+}
+
+variable "redis_url_secret_arn" {
+  description = "Secrets Manager secret with the session cache's rediss:// URL (modules/session_cache); required with session_store = \"redis\", null otherwise. Reaches the task as the secret TH_REDIS__URL."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.session_store == "redis") == (var.redis_url_secret_arn != null)
+    error_message = "redis_url_secret_arn is required with session_store = \"redis\" and must be null otherwise."
+  }
 }
