@@ -4,6 +4,7 @@
 #   log_bucket   access logs of CloudFront, the ALB and the SPA bucket
 #   spa_hosting  S3 + CloudFront (OAC, COEP/COOP, CSP, SPA routing)
 #   bff_hosting  VPC, ALB + WAF, ECS Fargate, ECR, secrets, logs, autoscaling
+#   session_cache  ElastiCache for server-side sessions (session_store = "redis" only)
 #   ci_access    GitHub OIDC federation and the deploy role
 
 data "aws_caller_identity" "current" {}
@@ -94,9 +95,12 @@ module "bff" {
   cpu_target_percent         = var.cpu_target_percent
   log_retention_days         = var.log_retention_days
   egress_tcp_ports           = var.bff_egress_tcp_ports
+  session_store              = var.session_store
+  redis_url_secret_arn       = one(module.session_cache[*].url_secret_arn)
 
-  # The BFF's non-secret settings; the client secret and cookie keys come
-  # from Secrets Manager (see the task definition).
+  # The BFF's non-secret settings; the client secret, the cookie keys and
+  # the session cache's URL come from Secrets Manager (see the task
+  # definition), TH_SESSION__STORE from session_store.
   environment = merge(
     {
       TH_OIDC__ISSUER                   = var.oidc_issuer
@@ -115,6 +119,27 @@ module "bff" {
     },
     var.bff_extra_environment,
   )
+}
+
+# Only with session_store = "redis": the cache in the BFF's private
+# subnets, and the secret with its URL that module.bff hands to the task
+# (redis_url_secret_arn above, null with the cookie store). The ARN comes
+# from the secret's version, so the task definition waits for the cache.
+# The two modules name each other's outputs, never a resource that depends
+# back: Terraform orders them by resource, not by module.
+module "session_cache" {
+  source = "./modules/session_cache"
+  count  = var.session_store == "redis" ? 1 : 0
+
+  name                     = local.name
+  vpc_id                   = module.bff.vpc_id
+  subnet_ids               = module.bff.private_subnet_ids
+  client_security_group_id = module.bff.task_security_group_id
+  kms_key_arn              = module.bff.kms_key_arn
+  engine                   = var.session_cache_engine
+  node_type                = var.session_cache_node_type
+  num_cache_clusters       = var.session_cache_nodes
+  snapshot_retention_days  = var.session_cache_snapshot_retention_days
 }
 
 module "ci" {

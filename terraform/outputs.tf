@@ -67,3 +67,8 @@ output "bff_log_group" {
   description = "The BFF's CloudWatch log group."
   value       = module.bff.log_group
 }
+
+output "redis_url_secret_arn" {
+  description = "The secret with the session cache's URL (TH_REDIS__URL), session_store = \"redis\" only; null with the cookie store. Its value holds the AUTH token: read it only when you must."
+  value       = one(module.session_cache[*].url_secret_arn)
+}

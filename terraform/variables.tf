@@ -186,3 +186,58 @@ variable "create_github_oidc_provider" {
   type        = bool
   default     = true
 }
+
+variable "session_store" {
+  description = "Where the BFF keeps sessions: \"cookie\" (sealed cookies; nothing on the server) or \"redis\" (an ElastiCache replication group, modules/session_cache; the browser holds only a sealed session key)."
+  type        = string
+  default     = "cookie"
+
+  validation {
+    condition     = contains(["cookie", "redis"], var.session_store)
+    error_message = "session_store must be \"cookie\" or \"redis\"."
+  }
+}
+
+variable "session_cache_engine" {
+  description = "Engine of the session cache (session_store = \"redis\"): valkey (Redis OSS compatible, about 20% cheaper) or redis."
+  type        = string
+  default     = "valkey"
+
+  validation {
+    condition     = contains(["valkey", "redis"], var.session_cache_engine)
+    error_message = "session_cache_engine must be \"valkey\" or \"redis\"."
+  }
+}
+
+variable "session_cache_node_type" {
+  description = "Node type of the session cache (session_store = \"redis\"); a session takes a few hundred bytes."
+  type        = string
+  default     = "cache.t4g.micro"
+
+  validation {
+    condition     = startswith(var.session_cache_node_type, "cache.")
+    error_message = "session_cache_node_type must be an ElastiCache node type, e.g. cache.t4g.micro."
+  }
+}
+
+variable "session_cache_nodes" {
+  description = "Nodes of the session cache (session_store = \"redis\"): a primary and replicas in other zones, at least 2 for automatic failover."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.session_cache_nodes >= 2 && var.session_cache_nodes <= 6 && floor(var.session_cache_nodes) == var.session_cache_nodes
+    error_message = "session_cache_nodes must be a whole number from 2 to 6."
+  }
+}
+
+variable "session_cache_snapshot_retention_days" {
+  description = "Days a daily snapshot of the session cache is kept (session_store = \"redis\"); 0 turns snapshots off. Sessions last hours, so 1 is plenty."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.session_cache_snapshot_retention_days >= 0 && var.session_cache_snapshot_retention_days <= 35
+    error_message = "session_cache_snapshot_retention_days must be 0 to 35."
+  }
+}
