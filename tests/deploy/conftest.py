@@ -102,6 +102,11 @@ def bff() -> Module:
 
 
 @pytest.fixture(scope="session")
+def cache() -> Module:
+    return load_module(TERRAFORM / "modules" / "session_cache")
+
+
+@pytest.fixture(scope="session")
 def ci() -> Module:
     return load_module(TERRAFORM / "modules" / "ci_access")
 
