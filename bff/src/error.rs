@@ -48,6 +48,12 @@ pub enum BffError {
     /// ID token (OpenID Connect Core §5.3.4).
     #[error("the provider's userinfo is for another user than the session's ID token")]
     UserinfoSubjectMismatch,
+    /// Listing or ending sessions with a store that keeps no list.
+    #[error("listing and ending sessions needs session.store = \"redis\"")]
+    NoSessionList,
+    /// `DELETE /bff/sessions/{id}` for no session of the user's.
+    #[error("no session of yours has this id (it may have ended already)")]
+    SessionNotFound,
     /// The server-side session store did not answer; the message names no key.
     #[error("the session store is unavailable")]
     SessionStoreUnavailable(String),
@@ -58,6 +64,7 @@ impl From<StoreError> for BffError {
         match e {
             StoreError::Unavailable(why) => Self::SessionStoreUnavailable(why),
             StoreError::Cookie(e) => Self::Cookie(e),
+            StoreError::NoSessionList => Self::NoSessionList,
         }
     }
 }
@@ -77,7 +84,8 @@ impl ResponseError for BffError {
             Self::UserinfoSubjectMismatch => StatusCode::BAD_GATEWAY,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::LogoutToken(_) => StatusCode::BAD_REQUEST,
-            Self::BackchannelNeedsRedis => StatusCode::NOT_IMPLEMENTED,
+            Self::BackchannelNeedsRedis | Self::NoSessionList => StatusCode::NOT_IMPLEMENTED,
+            Self::SessionNotFound => StatusCode::NOT_FOUND,
         }
     }
 
@@ -97,6 +105,8 @@ impl ResponseError for BffError {
             Self::RequestTimeout => codes::REQUEST_TIMEOUT,
             Self::LogoutToken(_) => codes::INVALID_LOGOUT_TOKEN,
             Self::BackchannelNeedsRedis => codes::BACKCHANNEL_LOGOUT_UNAVAILABLE,
+            Self::NoSessionList => codes::SESSIONS_UNAVAILABLE,
+            Self::SessionNotFound => codes::SESSION_NOT_FOUND,
         };
         let status = self.status_code();
         if let Self::SessionStoreUnavailable(why) = self {

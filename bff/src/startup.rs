@@ -4,7 +4,8 @@ use crate::configuration::Config;
 use crate::configuration::StoreChoice;
 use crate::oidc::Oidc;
 use crate::routes::{
-    backchannel_logout, claims, health, json_body, login, logout, refresh, session, userinfo,
+    backchannel_logout, claims, health, json_body, login, logout, refresh, session, sessions,
+    userinfo,
 };
 use crate::session::{
     CookieStore, RedisStore, SessionRegistry, SessionStore, StoreTokens, redis_pool,
@@ -110,6 +111,9 @@ impl Application {
                         .route("/claims", web::get().to(claims::get))
                         .route("/refresh", web::post().to(refresh::post))
                         .route("/logout", web::post().to(logout::post))
+                        .route("/sessions", web::get().to(sessions::list))
+                        .route("/sessions/end-others", web::post().to(sessions::end_others))
+                        .route("/sessions/{id}", web::delete().to(sessions::end_one))
                         // On the scope, so it guards whatever the router
                         // matched, however the path was spelled.
                         .wrap(from_fn(csrf_guard)),

@@ -24,6 +24,9 @@ pub mod paths {
     pub const CLAIMS: &str = "/bff/claims";
     pub const REFRESH: &str = "/bff/refresh";
     pub const LOGOUT: &str = "/bff/logout";
+    /// `GET` lists the user's sessions; `DELETE {SESSIONS}/{id}` ends one.
+    pub const SESSIONS: &str = "/bff/sessions";
+    pub const SESSIONS_END_OTHERS: &str = "/bff/sessions/end-others";
     pub const HEALTHZ: &str = "/healthz";
     pub const READYZ: &str = "/readyz";
 }
@@ -88,6 +91,38 @@ pub struct LogoutResponse {
     pub logout_url: Option<String>,
 }
 
+/// One of the user's live sessions on this app (`GET /bff/sessions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSummary {
+    /// An opaque handle for `DELETE /bff/sessions/{id}`; not the session
+    /// key, and worth nothing without this user's own session.
+    pub id: String,
+    /// When the user signed in (Unix seconds).
+    pub created_at: i64,
+    /// The last sign-in, refresh or app load of the session (Unix seconds).
+    pub last_seen_at: i64,
+    /// The browser and system the session signed in from, e.g. "Chrome on Linux".
+    pub user_agent: String,
+    /// Whether this is the session that asked.
+    pub current: bool,
+}
+
+/// `GET /bff/sessions` answer: this one first, then the most recently seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionsResponse {
+    pub sessions: Vec<SessionSummary>,
+}
+
+/// `POST /bff/sessions/end-others` answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndedSessionsResponse {
+    /// How many sessions were ended.
+    pub ended: u32,
+}
+
 /// Every error the BFF and the proxy answer with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -119,6 +154,9 @@ pub mod codes {
     pub const SESSION_STORE_UNAVAILABLE: &str = "session_store_unavailable";
     pub const USERINFO_SUBJECT_MISMATCH: &str = "userinfo_subject_mismatch";
     pub const NOT_READY: &str = "not_ready";
+    /// Listing or ending sessions with a store that cannot (the cookie store).
+    pub const SESSIONS_UNAVAILABLE: &str = "sessions_unavailable";
+    pub const SESSION_NOT_FOUND: &str = "session_not_found";
     pub const INTERNAL: &str = "internal_error";
 }
 

@@ -8,6 +8,7 @@ pub mod login;
 pub mod logout;
 pub mod refresh;
 pub mod session;
+pub mod sessions;
 mod token_set;
 pub mod userinfo;
 

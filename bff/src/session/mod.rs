@@ -10,6 +10,7 @@
 //! The handlers and the API proxy (through [`StoreTokens`]) read and write
 //! sessions only through this trait, so they do not change with the store.
 
+mod agent;
 mod cookie_store;
 mod redis_store;
 mod registry;
@@ -21,6 +22,7 @@ pub use registry::{Ended, SessionRegistry};
 use actix_web::HttpRequest;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use th_contract::SessionSummary;
 use th_cookies::{AccessTokenPayload, Secret, WriteError};
 use th_proxy::{AccessTokenSource, TokenSourceError};
 
@@ -93,6 +95,26 @@ pub enum StoreError {
     /// A token too large for the cookies, even chunked.
     #[error(transparent)]
     Cookie(#[from] WriteError),
+    /// The store keeps no list of sessions (the cookie store).
+    #[error("listing and ending sessions needs session.store = \"redis\"")]
+    NoSessionList,
+}
+
+/// Which of the user's sessions to end.
+#[derive(Debug, Clone, Copy)]
+pub enum Pick<'a> {
+    /// The one with this [`SessionSummary::id`].
+    One(&'a str),
+    /// All but the request's own.
+    Others,
+}
+
+/// What ending sessions did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EndedSessions {
+    pub count: u32,
+    /// Whether the request's own session was among them.
+    pub current: bool,
 }
 
 /// The seam between the handlers and where tokens are kept.
@@ -131,6 +153,25 @@ pub trait SessionStore: Send + Sync {
     /// Whether every request of a session reads the same server-side state,
     /// so a request that waited for another's refresh sees its result.
     fn shares_state(&self) -> bool;
+    /// The live sessions of the request's user on the request's app, its
+    /// own first; `None` without a live session.
+    async fn sessions(
+        &self,
+        _req: &HttpRequest,
+        _now: i64,
+    ) -> Result<Option<Vec<SessionSummary>>, StoreError> {
+        Err(StoreError::NoSessionList)
+    }
+    /// Ends the sessions `pick` names among the user's (on this app);
+    /// `None` without a live session.
+    async fn end_sessions(
+        &self,
+        _req: &HttpRequest,
+        _now: i64,
+        _pick: Pick<'_>,
+    ) -> Result<Option<EndedSessions>, StoreError> {
+        Err(StoreError::NoSessionList)
+    }
 }
 
 /// The cookies that remove every session cookie of either store (a
@@ -159,7 +200,7 @@ impl AccessTokenSource for StoreTokens {
     ) -> Result<Option<AccessTokenPayload>, TokenSourceError> {
         self.0.access_token(req).await.map_err(|e| match e {
             StoreError::Unavailable(why) => TokenSourceError::StoreUnavailable(why),
-            StoreError::Cookie(e) => TokenSourceError::StoreUnavailable(e.to_string()),
+            other => TokenSourceError::StoreUnavailable(other.to_string()),
         })
     }
 }

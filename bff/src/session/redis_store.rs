@@ -14,10 +14,10 @@
 //! is [`StoreError::Unavailable`] (503), never a 500, and its message names
 //! no key.
 
-use super::registry::bounded;
+use super::registry::{bounded, hashed};
 use super::{
-    Ended, IdTokenPayload, NewTokens, RefreshUpdate, SessionRegistry, SessionStore, SetCookies,
-    StoreError, request_cookies,
+    Ended, EndedSessions, IdTokenPayload, NewTokens, Pick, RefreshUpdate, SessionRegistry,
+    SessionStore, SetCookies, StoreError, agent, request_cookies,
 };
 use actix_session::storage::{RedisSessionStore, SessionKey, SessionStore as _};
 use actix_web::HttpRequest;
@@ -27,6 +27,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use th_contract::SessionSummary;
 use th_cookies::{AccessTokenPayload, CookieKind, Secret, Vault};
 use th_proxy::app_origin::RequestContext;
 
@@ -76,6 +77,26 @@ struct Bundle {
     refresh: Option<Secret>,
     #[serde(rename = "i")]
     id: IdTokenPayload,
+    /// Set at login, kept through refreshes.
+    #[serde(rename = "m", default)]
+    about: About,
+}
+
+/// What a user sees of a session in the list of their sessions.
+#[derive(Serialize, Deserialize, Default, Clone)]
+struct About {
+    /// When the session began (Unix seconds).
+    #[serde(rename = "c")]
+    created: i64,
+    /// The browser it began in, as a coarse label.
+    #[serde(rename = "ua")]
+    agent: String,
+}
+
+/// A user's sessions on one app: the request's own key and every live one.
+struct UsersSessions {
+    current: String,
+    live: Vec<(String, Bundle)>,
 }
 
 /// Tokens in Redis, keyed by a sealed session cookie.
@@ -192,20 +213,71 @@ impl RedisStore {
         let Some(key) = self.key_of(req) else {
             return Ok(None);
         };
+        Ok(self.load_key(&key).await?.map(|b| (key, b)))
+    }
+
+    /// The tokens under `key`, if they exist and open.
+    async fn load_key(&self, key: &SessionKey) -> Result<Option<Bundle>, StoreError> {
         let state = self
-            .bounded("loading a session", self.sessions.load(&key))
+            .bounded("loading a session", self.sessions.load(key))
             .await?;
         let Some(sealed) = state.as_ref().and_then(|s| s.get(FIELD)) else {
             return Ok(None);
         };
         // A value that does not open (a key rotated out, tampering) is no session.
-        let bundle = self
+        Ok(self
             .vault
             .key_ring()
             .open(SEAL_NAME, sealed)
             .ok()
-            .and_then(|plain| serde_json::from_slice::<Bundle>(&plain).ok());
-        Ok(bundle.map(|b| (key, b)))
+            .and_then(|plain| serde_json::from_slice::<Bundle>(&plain).ok()))
+    }
+
+    /// The live sessions of the request's user on the request's app (found
+    /// through the user's index; entries that expired leave the index).
+    async fn users_sessions(
+        &self,
+        req: &HttpRequest,
+        now: i64,
+    ) -> Result<Option<UsersSessions>, StoreError> {
+        let app = Self::app(req);
+        let live_here =
+            |b: &Bundle| b.id.session_expires_at > now && b.id.belongs_to(app.as_deref());
+        let Some((current, own)) = self.load(req).await?.filter(|(_, b)| live_here(b)) else {
+            return Ok(None);
+        };
+        let current = current.as_ref().to_owned();
+        let Some(sub) = own.id.sub.clone() else {
+            return Ok(Some(UsersSessions {
+                live: vec![(current.clone(), own)],
+                current,
+            }));
+        };
+        let owner = Ended {
+            sid: None,
+            sub: Some(&sub),
+        };
+        let mut live = Vec::new();
+        let mut gone = Vec::new();
+        for key in self.registry.indexed(owner).await? {
+            let bundle = match SessionKey::try_from(key.clone()) {
+                Ok(k) => self.load_key(&k).await?,
+                Err(_) => None,
+            };
+            match bundle {
+                Some(b) if b.id.sub.as_deref() == Some(sub.as_str()) && live_here(&b) => {
+                    live.push((key, b));
+                }
+                // Another app's session of this user: not this app's to list.
+                Some(b) if b.id.sub.as_deref() == Some(sub.as_str()) => {}
+                _ => gone.push(key),
+            }
+        }
+        self.registry.unindex(owner, &gone).await?;
+        if !live.iter().any(|(k, _)| *k == current) {
+            live.push((current.clone(), own));
+        }
+        Ok(Some(UsersSessions { current, live }))
     }
 
     fn app(req: &HttpRequest) -> Option<String> {
@@ -233,12 +305,85 @@ impl SessionStore for RedisStore {
         now: i64,
     ) -> Result<Option<IdTokenPayload>, StoreError> {
         let app = Self::app(req);
-        Ok(self
-            .load(req)
-            .await?
-            .map(|(_, b)| b.id)
-            .filter(|id| id.session_expires_at > now)
-            .filter(|id| id.belongs_to(app.as_deref())))
+        let Some((key, bundle)) = self.load(req).await? else {
+            return Ok(None);
+        };
+        let id = bundle.id;
+        if id.session_expires_at <= now || !id.belongs_to(app.as_deref()) {
+            return Ok(None);
+        }
+        // The session's "last seen" in the list of the user's sessions:
+        // every /bff call (app load, refresh), not every API call, which
+        // would cost a Redis write each.
+        let lifetime = u64::try_from(id.session_expires_at - now).unwrap_or(1);
+        self.registry
+            .seen(key.as_ref(), now, Duration::from_secs(lifetime))
+            .await?;
+        Ok(Some(id))
+    }
+
+    async fn sessions(
+        &self,
+        req: &HttpRequest,
+        now: i64,
+    ) -> Result<Option<Vec<SessionSummary>>, StoreError> {
+        let Some(found) = self.users_sessions(req, now).await? else {
+            return Ok(None);
+        };
+        let keys: Vec<String> = found.live.iter().map(|(k, _)| k.clone()).collect();
+        let seen = self.registry.last_seen(&keys).await?;
+        let mut list: Vec<SessionSummary> = found
+            .live
+            .into_iter()
+            .zip(seen)
+            .map(|((key, b), seen)| {
+                let created = b.id.since.unwrap_or(b.about.created);
+                SessionSummary {
+                    id: public_id(&key),
+                    created_at: created,
+                    last_seen_at: seen.unwrap_or(created),
+                    user_agent: b.about.agent,
+                    current: key == found.current,
+                }
+            })
+            .collect();
+        list.sort_by_key(|s| (!s.current, std::cmp::Reverse(s.last_seen_at)));
+        Ok(Some(list))
+    }
+
+    async fn end_sessions(
+        &self,
+        req: &HttpRequest,
+        now: i64,
+        pick: Pick<'_>,
+    ) -> Result<Option<EndedSessions>, StoreError> {
+        let Some(found) = self.users_sessions(req, now).await? else {
+            return Ok(None);
+        };
+        let mut ended = EndedSessions::default();
+        for (key, bundle) in found.live {
+            let chosen = match pick {
+                Pick::One(id) => public_id(&key) == id,
+                Pick::Others => key != found.current,
+            };
+            if !chosen {
+                continue;
+            }
+            if let Ok(k) = SessionKey::try_from(key.clone()) {
+                self.bounded("ending a session", self.sessions.delete(&k))
+                    .await?;
+            }
+            ended.count += 1;
+            ended.current |= key == found.current;
+            let owner = Ended {
+                sid: bundle.id.sid.as_deref(),
+                sub: bundle.id.sub.as_deref(),
+            };
+            self.registry
+                .unindex(owner, std::slice::from_ref(&key))
+                .await?;
+        }
+        Ok(Some(ended))
     }
 
     async fn refresh_token(&self, req: &HttpRequest) -> Result<Option<Secret>, StoreError> {
@@ -259,10 +404,22 @@ impl SessionStore for RedisStore {
             (RefreshUpdate::Keep | RefreshUpdate::Clear, _) => None,
         };
         let (bundle_sid, bundle_sub) = (tokens.id.sid.clone(), tokens.id.sub.clone());
+        let about = match &existing {
+            Some((_, old)) if !tokens.new_session => old.about.clone(),
+            _ => About {
+                created: now,
+                agent: agent::label(
+                    req.headers()
+                        .get(actix_web::http::header::USER_AGENT)
+                        .and_then(|v| v.to_str().ok()),
+                ),
+            },
+        };
         let bundle = Bundle {
             access: tokens.access,
             refresh,
             id: tokens.id,
+            about,
         };
         let plain = serde_json::to_vec(&bundle)
             .map_err(|e| StoreError::Unavailable(format!("encoding a session: {e}")))?;
@@ -293,6 +450,9 @@ impl SessionStore for RedisStore {
         };
         self.registry
             .index(owner, key.as_ref(), Duration::from_secs(lifetime))
+            .await?;
+        self.registry
+            .seen(key.as_ref(), now, Duration::from_secs(lifetime))
             .await?;
         let cookies = request_cookies(req);
         let mut out = self.vault.write(
@@ -349,4 +509,10 @@ impl SessionStore for RedisStore {
         };
         self.bounded("PING", ping).await.is_ok()
     }
+}
+
+/// A session's handle in the list of the user's sessions: a digest of its
+/// key (so the list never shows a key), in a space of its own.
+fn public_id(key: &str) -> String {
+    hashed(&format!("listed-session:{key}"))[..32].to_owned()
 }

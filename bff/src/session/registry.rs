@@ -5,6 +5,7 @@
 //!
 //! Keys (under `redis.key_prefix`, each id as its SHA-256 so a dump names no
 //! user): `by-sid:<h>` and `by-sub:<h>` (sets of session keys, Redis store),
+//! `seen:<h>` (when a session was last used, for the list of sessions),
 //! `deny:sid:<h>` and `deny:sub:<h>` (cookie store, living as long as the
 //! longest session), `jti:<h>` (until the logout token's expiry). Every call
 //! is bounded by the timeout.
@@ -136,20 +137,83 @@ impl SessionRegistry {
 
     /// The session keys of `sid`/`sub`; forgets the index.
     pub async fn take_indexed(&self, ended: Ended<'_>) -> Result<Vec<String>, StoreError> {
+        let keys = self.indexed(ended).await?;
         let sets = self.index_keys(ended);
+        self.bounded("forgetting a user's sessions", async {
+            let mut conn = self.connection().await?;
+            let _: () = conn.del(&sets).await.map_err(|e| e.to_string())?;
+            Ok(())
+        })
+        .await?;
+        Ok(keys)
+    }
+
+    /// The session keys indexed under `owner` (a user's, for listing).
+    pub async fn indexed(&self, owner: Ended<'_>) -> Result<Vec<String>, StoreError> {
+        let sets = self.index_keys(owner);
         self.bounded("finding a user's sessions", async {
             let mut conn = self.connection().await?;
             let mut keys = Vec::new();
             for set in &sets {
                 let members: Vec<String> = conn.smembers(set).await.map_err(|e| e.to_string())?;
                 keys.extend(members);
-                let _: () = conn.del(set).await.map_err(|e| e.to_string())?;
             }
             keys.sort();
             keys.dedup();
             Ok(keys)
         })
         .await
+    }
+
+    /// Drops `keys` (ended or expired sessions) from `owner`'s index.
+    pub async fn unindex(&self, owner: Ended<'_>, keys: &[String]) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let sets = self.index_keys(owner);
+        self.bounded("updating a user's sessions", async {
+            let mut conn = self.connection().await?;
+            for set in &sets {
+                let _: () = conn.srem(set, keys).await.map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Records that session `key` was seen at `now`, for `lifetime`.
+    pub async fn seen(&self, key: &str, now: i64, lifetime: Duration) -> Result<(), StoreError> {
+        let name = self.seen_key(key);
+        self.bounded("noting a session's use", async {
+            let mut conn = self.connection().await?;
+            let _: () = conn
+                .set_ex(&name, now, lifetime.as_secs().max(1))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// When each of `keys` was last seen, in order (`None`: not recorded).
+    pub async fn last_seen(&self, keys: &[String]) -> Result<Vec<Option<i64>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names: Vec<String> = keys.iter().map(|k| self.seen_key(k)).collect();
+        self.bounded("reading when sessions were used", async {
+            let mut conn = self.connection().await?;
+            redis::cmd("MGET")
+                .arg(&names)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| e.to_string())
+        })
+        .await
+    }
+
+    fn seen_key(&self, key: &str) -> String {
+        format!("{}:seen:{}", self.prefix, hashed(key))
     }
 
     /// Takes the lock `name` for at most `ttl`; `false` when another
@@ -234,7 +298,7 @@ pub(super) async fn bounded<T, E: std::fmt::Display>(
 }
 
 /// An id as it appears in a key name: its SHA-256, hex.
-fn hashed(id: &str) -> String {
+pub(super) fn hashed(id: &str) -> String {
     Sha256::digest(id.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

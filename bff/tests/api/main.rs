@@ -19,5 +19,6 @@ mod path_spellings;
 mod provider_faults;
 mod redis_store;
 mod return_to;
+mod sessions;
 mod several_apps;
 mod token_lifecycle;

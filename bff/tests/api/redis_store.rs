@@ -7,7 +7,7 @@ use crate::helpers::{AppOptions, TestApp, spawn_app_toml};
 use th_testkit::{ProviderOptions, TestProvider, TestRedis};
 
 /// A BFF on `redis`, with the reporting upstream at `/api/echo`.
-async fn app_on(redis: &TestRedis, provider: &TestProvider, timeout_ms: u64) -> TestApp {
+pub async fn app_on(redis: &TestRedis, provider: &TestProvider, timeout_ms: u64) -> TestApp {
     let upstream = start_upstream(provider.issuer().to_owned()).await;
     let toml = AppOptions::for_issuer(provider.issuer()).toml().replacen(
         "[session]",
@@ -68,6 +68,15 @@ async fn a_redis_dump_after_login_holds_no_token() {
         assert!(!key.contains("xena"), "a key names the user: {key}");
         for needle in ["eyJ", "xena", "refresh", "access"] {
             assert!(!value.contains(needle), "{key} holds {needle:?}: {value}");
+        }
+        if key.starts_with("th:seen:") {
+            // When the session was last used: a Unix time, nothing else.
+            let body = value.lines().filter(|l| !l.starts_with('$'));
+            assert!(
+                body.map(str::trim).all(|l| l.parse::<i64>().is_ok()),
+                "{key}: {value}"
+            );
+            continue;
         }
         if !key.starts_with("th:session:") {
             // The index of the user's sessions (a set; GET answers WRONGTYPE).

@@ -6,17 +6,28 @@ use reqwest::Method;
 use serde_json::json;
 use th_testkit::{Browser, ProviderOptions, TestProvider};
 
-const ADMIN: &str = "https://admin.example.test";
-const ADMIN_REDIRECT: &str = "https://admin.example.test/";
+pub const ADMIN: &str = "https://admin.example.test";
+pub const ADMIN_REDIRECT: &str = "https://admin.example.test/";
 
 async fn two_apps() -> (TestProvider, crate::helpers::TestApp) {
-    let provider = TestProvider::start(ProviderOptions {
+    let provider = two_apps_provider().await;
+    let app = spawn_app_toml(&two_apps_toml(&provider)).await;
+    (provider, app)
+}
+
+/// A provider that knows both apps' redirect URIs.
+pub async fn two_apps_provider() -> TestProvider {
+    TestProvider::start(ProviderOptions {
         redirect_uris: vec![REDIRECT.into(), ADMIN_REDIRECT.into()],
         post_logout_redirect_uris: vec![REDIRECT.into(), ADMIN_REDIRECT.into()],
         ..ProviderOptions::default()
     })
-    .await;
-    let toml = AppOptions::for_issuer(provider.issuer())
+    .await
+}
+
+/// Settings for one BFF serving the app and the admin app.
+pub fn two_apps_toml(provider: &TestProvider) -> String {
+    AppOptions::for_issuer(provider.issuer())
         .toml()
         .replace(
             "http_timeout_secs",
@@ -27,9 +38,7 @@ async fn two_apps() -> (TestProvider, crate::helpers::TestApp) {
             &format!("allowed_origins = [\"{SPA}\", \"{ADMIN}\"]"),
         )
         // A route whose upstream is never reached in these tests.
-        + "\n[proxy]\n[[proxy.routes]]\nprefix = \"/api/nowhere\"\nupstream = \"http://127.0.0.1:9\"\n";
-    let app = spawn_app_toml(&toml).await;
-    (provider, app)
+        + "\n[proxy]\n[[proxy.routes]]\nprefix = \"/api/nowhere\"\nupstream = \"http://127.0.0.1:9\"\n"
 }
 
 #[tokio::test]
