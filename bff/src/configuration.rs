@@ -119,6 +119,10 @@ pub struct SessionSettings {
     /// The access token's lifetime when the token response has no
     /// `expires_in` (capped, like every token, at the session's end).
     pub default_access_token_lifetime_secs: u64,
+    /// How long after a refresh a request that still carries the refresh
+    /// token it replaced gets the refreshed session instead of replaying the
+    /// old token (0: only requests concurrent with the refresh share it).
+    pub refresh_grace_secs: u64,
 }
 
 impl Default for SessionSettings {
@@ -128,6 +132,7 @@ impl Default for SessionSettings {
             lifetime_secs: 8 * 3600,
             login_lifetime_secs: 600,
             default_access_token_lifetime_secs: 300,
+            refresh_grace_secs: 30,
         }
     }
 }
@@ -219,6 +224,10 @@ pub enum ConfigError {
         "session.lifetime_secs, session.login_lifetime_secs and session.default_access_token_lifetime_secs must be at least 1"
     )]
     Lifetime,
+    #[error(
+        "session.refresh_grace_secs must be at most 300 (a rotated-out token stays usable that long)"
+    )]
+    RefreshGrace,
     #[error("{0}")]
     Proxy(#[from] ProxyError),
     #[error("session.store = \"redis\" needs a [redis] section with a url (e.g. TH_REDIS__URL)")]
@@ -247,6 +256,7 @@ pub struct Config {
     pub session_lifetime: Duration,
     pub login_lifetime: Duration,
     pub default_access_lifetime: Duration,
+    pub refresh_grace: Duration,
     pub max_json_bytes: usize,
     /// `limits.login_starts_per_minute`; `None` when off.
     pub login_starts_per_minute: Option<std::num::NonZeroU32>,
@@ -357,6 +367,9 @@ impl Settings {
         {
             return Err(ConfigError::Lifetime);
         }
+        if self.session.refresh_grace_secs > 300 {
+            return Err(ConfigError::RefreshGrace);
+        }
         let session_store = match (self.session.store, self.redis) {
             (StoreKind::Cookie, redis) => {
                 if let Some(redis) = &redis {
@@ -393,6 +406,7 @@ impl Settings {
             default_access_lifetime: Duration::from_secs(
                 self.session.default_access_token_lifetime_secs,
             ),
+            refresh_grace: Duration::from_secs(self.session.refresh_grace_secs),
             max_json_bytes: self.limits.max_json_bytes,
             login_starts_per_minute: std::num::NonZeroU32::new(self.limits.login_starts_per_minute),
             log: self.log,

@@ -11,6 +11,7 @@ pub mod error;
 pub mod healthcheck;
 pub mod oidc;
 pub mod rate_limit;
+pub mod refresh_turns;
 pub mod routes;
 pub mod session;
 pub mod startup;

@@ -80,6 +80,8 @@ impl Application {
             session_lifetime: config.session_lifetime,
             default_access_lifetime: config.default_access_lifetime,
             login_lifetime: config.login_lifetime,
+            refresh_turns: crate::refresh_turns::LocalTurns::new(config.refresh_grace),
+            refresh_grace: config.refresh_grace,
         });
         let rules = config.app_origins.clone();
         if !rules.cross_origin().is_empty() {

@@ -19,4 +19,9 @@ pub struct AppState {
     /// The access token's lifetime when the provider does not say.
     pub default_access_lifetime: Duration,
     pub login_lifetime: Duration,
+    /// One refresh at a time per session within this process (cookie store
+    /// without Redis).
+    pub refresh_turns: crate::refresh_turns::LocalTurns,
+    /// `session.refresh_grace_secs`.
+    pub refresh_grace: Duration,
 }

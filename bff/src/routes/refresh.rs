@@ -5,9 +5,12 @@ use super::{error_with_cookies, with_cookies};
 use crate::clock;
 use crate::error::BffError;
 use crate::oidc::OidcError;
+use crate::refresh_turns::{open_cookies, seal_cookies};
+use crate::session::SessionRegistry;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use std::time::Duration;
+use th_cookies::Secret;
 
 /// 204 with rewritten cookies; 401 (and every cookie cleared) when there is
 /// no session or the provider refuses the refresh token.
@@ -29,26 +32,64 @@ pub async fn post(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 /// How long one refresh may hold its session's turn.
 const REFRESH_TURN: Duration = Duration::from_secs(15);
 
-/// One refresh at a time per session, across tabs, clients and replicas:
-/// with a server-side store, a refresh takes the session's turn in Redis;
-/// a concurrent one waits for it and then finds the session refreshed, so a
-/// rotated refresh token is never replayed (which would end the session).
+/// One refresh at a time per session, across tabs, clients and replicas,
+/// so a rotated refresh token is never replayed (which would end the
+/// session): with Redis, a refresh takes the session's turn there; without,
+/// within this process ([`crate::refresh_turns`]).
 async fn refresh(
     req: &HttpRequest,
     state: &AppState,
 ) -> Result<Vec<th_cookies::CookieOut>, BffError> {
-    let registry = match state.store.registry() {
-        Some(registry) if state.store.shares_state() => registry,
-        _ => return refresh_now(req, state).await,
-    };
     let Some(before) = state.store.refresh_token(req).await? else {
         return refresh_now(req, state).await;
     };
-    let turn = before.expose().to_owned();
+    // Only a live session of this app gets another's refreshed cookies.
+    if state.store.id_token(req, clock::now()).await?.is_none() {
+        return Err(BffError::Unauthorized("no session, or it has ended"));
+    }
+    match state.store.registry() {
+        Some(registry) => shared_turn(registry, &before, req, state).await,
+        None => {
+            state
+                .refresh_turns
+                .run(before.expose(), || refresh_now(req, state))
+                .await
+        }
+    }
+}
+
+/// The session's turn in Redis. A request that waited finds the session
+/// refreshed: in the Redis store by reading it again, in the cookie store
+/// in the cookies the refresh left (sealed) for the same refresh token.
+async fn shared_turn(
+    registry: &SessionRegistry,
+    before: &Secret,
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Vec<th_cookies::CookieOut>, BffError> {
+    let turn = before.expose();
+    let shares_state = state.store.shares_state();
+    // What another request's refresh with this token left, if there was one.
+    let done_already = || async {
+        if shares_state {
+            let after = state.store.refresh_token(req).await?;
+            return match after {
+                Some(t) if t.expose() == turn => Ok(None),
+                // It refreshed the session: the browser's cookie stays.
+                Some(_) => Ok(Some(Vec::new())),
+                None => Err(BffError::Unauthorized("the session has ended")),
+            };
+        }
+        let sealed = registry.handed_over(turn).await?;
+        Ok::<_, BffError>(sealed.and_then(|s| open_cookies(state.vault.key_ring(), &s)))
+    };
+    if !shares_state && let Some(cookies) = done_already().await? {
+        return Ok(cookies);
+    }
     let deadline = tokio::time::Instant::now() + REFRESH_TURN;
-    while !registry.try_lock(&turn, REFRESH_TURN).await? {
+    while !registry.try_lock(turn, REFRESH_TURN).await? {
         // Another request refreshes this session; wait for it to finish.
-        while registry.is_locked(&turn).await? {
+        while registry.is_locked(turn).await? {
             if tokio::time::Instant::now() >= deadline {
                 return Err(BffError::SessionStoreUnavailable(
                     "another refresh of this session did not finish in time".into(),
@@ -56,17 +97,29 @@ async fn refresh(
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        let after = state.store.refresh_token(req).await?;
-        if after.as_ref().is_none_or(|t| t.expose() != before.expose()) {
-            // It refreshed (or ended) the session: nothing left to do.
-            return match after {
-                Some(_) => Ok(Vec::new()),
-                None => Err(BffError::Unauthorized("the session has ended")),
-            };
+        if let Some(cookies) = done_already().await? {
+            return Ok(cookies);
+        }
+        // It failed, or went away: take the turn.
+    }
+    // The turn may have come free because a refresh just finished.
+    let result = match done_already().await {
+        Ok(Some(cookies)) => Ok(cookies),
+        Ok(None) => refresh_now(req, state).await,
+        Err(e) => Err(e),
+    };
+    if let (Ok(cookies), false) = (&result, shares_state)
+        && !cookies.is_empty()
+    {
+        let sealed = seal_cookies(state.vault.key_ring(), cookies);
+        // Kept at least a moment: the waiters on other replicas read it
+        // right after the turn is released.
+        let keep = state.refresh_grace.max(Duration::from_secs(2));
+        if let Err(e) = registry.hand_over(turn, &sealed, keep).await {
+            tracing::warn!(error = %e, "could not hand a refresh's cookies over");
         }
     }
-    let result = refresh_now(req, state).await;
-    if let Err(e) = registry.unlock(&turn).await {
+    if let Err(e) = registry.unlock(turn).await {
         tracing::warn!(error = %e, "could not release a refresh turn; it expires by itself");
     }
     result

@@ -6,6 +6,9 @@
 //! Keys (under `redis.key_prefix`, each id as its SHA-256 so a dump names no
 //! user): `by-sid:<h>` and `by-sub:<h>` (sets of session keys, Redis store),
 //! `seen:<h>` (when a session was last used, for the list of sessions),
+//! `lock:<h>` and `refreshed:<h>` (a refresh's turn and, for the cookie
+//! store, its new cookies sealed, for the requests that used the same
+//! refresh token),
 //! `deny:sid:<h>` and `deny:sub:<h>` (cookie store, living as long as the
 //! longest session), `jti:<h>` (until the logout token's expiry). Every call
 //! is bounded by the timeout.
@@ -256,6 +259,41 @@ impl SessionRegistry {
             Ok(())
         })
         .await
+    }
+
+    /// Leaves `sealed` (a refresh's new cookies, sealed) for the requests
+    /// that come with the refresh token of turn `name`, for `ttl`.
+    pub async fn hand_over(
+        &self,
+        name: &str,
+        sealed: &str,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let key = self.handoff_key(name);
+        self.bounded("handing over a refresh", async {
+            let mut conn = self.connection().await?;
+            let _: () = conn
+                .set_ex(&key, sealed, ttl.as_secs().max(1))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// What [`Self::hand_over`] left for turn `name`, if it is still there.
+    pub async fn handed_over(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let key = self.handoff_key(name);
+        self.bounded("reading a refresh's handover", async {
+            let mut conn = self.connection().await?;
+            let sealed: Option<String> = conn.get(&key).await.map_err(|e| e.to_string())?;
+            Ok(sealed)
+        })
+        .await
+    }
+
+    fn handoff_key(&self, name: &str) -> String {
+        format!("{}:refreshed:{}", self.prefix, hashed(name))
     }
 
     fn lock_key(&self, name: &str) -> String {

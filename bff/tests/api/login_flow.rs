@@ -1,7 +1,10 @@
 //! The whole flow against the real provider.
 
-use crate::helpers::{REDIRECT, query_param, spawn_on_cookies_with_provider, spawn_with_provider};
-use th_testkit::Browser;
+use crate::helpers::{
+    AppOptions, REDIRECT, query_param, spawn_app_toml, spawn_on_cookies_with_provider,
+    spawn_with_provider,
+};
+use th_testkit::{Browser, ProviderOptions, TestProvider};
 
 #[tokio::test]
 async fn full_login_sets_strict_host_cookies_and_reports_the_session() {
@@ -69,8 +72,14 @@ async fn userinfo_and_claims_without_a_session_are_401() {
 
 #[tokio::test]
 async fn refresh_rotates_and_the_old_refresh_token_stops_working() {
-    // The browser holds the refresh token only with the cookie store.
-    let (_provider, mut app) = spawn_on_cookies_with_provider().await;
+    // The browser holds the refresh token only with the cookie store; no
+    // grace for a late tab, so the old token is refused at once.
+    let provider = TestProvider::start(ProviderOptions::default()).await;
+    let options = AppOptions::for_issuer(provider.issuer());
+    let toml = options
+        .on_cookies()
+        .replacen("[session]", "[session]\nrefresh_grace_secs = 0", 1);
+    let mut app = spawn_app_toml(&toml).await;
     app.login_as("carol").await;
     let rt_name = app.cookie_named("-rt").unwrap();
     let at_name = app.cookie_named("-at").unwrap();
@@ -100,6 +109,32 @@ async fn refresh_rotates_and_the_old_refresh_token_stops_working() {
         app.jar.keys()
     );
     assert_eq!(app.session().await.body["isLoggedIn"], false);
+}
+
+#[tokio::test]
+async fn a_tab_that_refreshes_with_the_rotated_out_token_just_after_gets_the_new_session() {
+    // The real provider rotates refresh tokens and would refuse the old one
+    // (ending the session); within the grace the BFF answers the new one.
+    let (_provider, mut app) = spawn_on_cookies_with_provider().await;
+    app.login_as("cleo").await;
+    let before = app.jar.clone();
+    assert_eq!(app.refresh().await.status, 204);
+    let after = app.jar.clone();
+    let mut late_tab = app.clone_handle();
+    late_tab.jar = before;
+    let late = late_tab.refresh().await;
+    assert_eq!(late.status, 204, "{:?}", late.body);
+    assert_eq!(
+        late_tab.jar, after,
+        "the late tab gets the same new session"
+    );
+    assert_eq!(late_tab.get("/bff/userinfo").await.status, 200);
+    assert_eq!(
+        app.refresh().await.status,
+        204,
+        "the new token was never replayed"
+    );
+    assert_eq!(app.get("/bff/userinfo").await.status, 200);
 }
 
 #[tokio::test]
