@@ -186,11 +186,22 @@ impl SessionRegistry {
 
     /// Records that session `key` was seen at `now`, for `lifetime`.
     pub async fn seen(&self, key: &str, now: i64, lifetime: Duration) -> Result<(), StoreError> {
-        let name = self.seen_key(key);
-        self.bounded("noting a session's use", async {
+        self.set_for("noting a session's use", &self.seen_key(key), now, lifetime)
+            .await
+    }
+
+    /// `SET key value EX ttl` (at least a second), bounded.
+    async fn set_for(
+        &self,
+        what: &str,
+        key: &str,
+        value: impl redis::ToRedisArgs + Send + Sync,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        self.bounded(what, async {
             let mut conn = self.connection().await?;
             let _: () = conn
-                .set_ex(&name, now, lifetime.as_secs().max(1))
+                .set_ex(key, value, ttl.as_secs().max(1))
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(())
@@ -269,15 +280,12 @@ impl SessionRegistry {
         sealed: &str,
         ttl: Duration,
     ) -> Result<(), StoreError> {
-        let key = self.handoff_key(name);
-        self.bounded("handing over a refresh", async {
-            let mut conn = self.connection().await?;
-            let _: () = conn
-                .set_ex(&key, sealed, ttl.as_secs().max(1))
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(())
-        })
+        self.set_for(
+            "handing over a refresh",
+            &self.handoff_key(name),
+            sealed,
+            ttl,
+        )
         .await
     }
 
