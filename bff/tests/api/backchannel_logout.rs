@@ -319,15 +319,23 @@ async fn the_real_provider_ends_the_session_through_the_back_channel() {
             ..Default::default()
         })
         .await;
-        let toml = AppOptions::for_issuer(provider.issuer())
-            .toml()
-            .replace(
-                "listen = \"127.0.0.1:0\"",
-                &format!("listen = \"127.0.0.1:{port}\""),
-            )
-            .replacen("[session]", &format!("[session]\nstore = \"{store}\""), 1)
-            + &format!("\n[redis]\nurl = \"{}\"\n", redis.url());
-        let mut app = spawn_app_toml(&toml).await;
+        let upstream = crate::api_proxy::start_upstream(provider.issuer().to_owned()).await;
+        let toml = AppOptions::for_issuer(provider.issuer()).toml().replacen(
+            "[session]",
+            &format!("[session]\nstore = \"{store}\""),
+            1,
+        ) + &format!(
+            "\n[redis]\nurl = \"{}\"\n[proxy]\n[[proxy.routes]]\n\
+                 prefix = \"/api/echo\"\nupstream = \"{upstream}\"\n",
+            redis.url()
+        );
+        // Two replicas on one Redis; the provider calls only the first.
+        let mut app = spawn_app_toml(&toml.replace(
+            "listen = \"127.0.0.1:0\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+        ))
+        .await;
+        let mut replica = spawn_app_toml(&toml).await;
         let start = app.login_start(None).await;
         let url = start.body["authorizationUrl"].as_str().unwrap();
         // One browser: it keeps the provider's session cookie for the logout.
@@ -335,6 +343,8 @@ async fn the_real_provider_ends_the_session_through_the_back_channel() {
         let callback = browser.sign_in(url, "nina", REDIRECT).await.unwrap();
         assert_eq!(app.login_end(&callback).await.status, 200);
         assert!(signed_in(&mut app).await, "{store}");
+        replica.jar = app.jar.clone();
+        assert_eq!(replica.get("/api/echo/x").await.status, 200, "{store}");
 
         // The user signs out at the provider (another app, say); the
         // provider tells the BFF server to server.
@@ -358,5 +368,9 @@ async fn the_real_provider_ends_the_session_through_the_back_channel() {
             "{store}: the provider's back-channel call ended the session"
         );
         assert_eq!(app.get("/bff/userinfo").await.status, 401, "{store}");
+        assert_eq!(app.get("/api/echo/x").await.status, 401, "{store}");
+        // The replica that got no call refuses the session too.
+        assert_eq!(replica.get("/api/echo/x").await.status, 401, "{store}");
+        assert!(!signed_in(&mut replica).await, "{store}");
     }
 }
