@@ -100,3 +100,40 @@ mod tests {
         assert_eq!(ReturnTo::parse(&long), Err(ReturnToError::TooLong));
     }
 }
+
+/// Whatever passes is a path on the app's own origin, as a browser's URL
+/// parser (the WHATWG rules, here the `url` crate) resolves it.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const APP: &str = "https://app.example.test/some/page";
+
+    fn stays_on_the_app(link: &ReturnTo) -> bool {
+        let base = url::Url::parse(APP).unwrap();
+        base.join(link.as_str())
+            .is_ok_and(|u| u.origin() == base.origin())
+    }
+
+    proptest! {
+        #[test]
+        fn anything_that_passes_stays_on_the_app(raw in ".{0,80}") {
+            if let Ok(link) = ReturnTo::parse(&raw) {
+                prop_assert!(stays_on_the_app(&link), "{raw:?}");
+            }
+        }
+
+        #[test]
+        fn url_like_inputs_that_pass_stay_on_the_app(
+            lead in prop::sample::select(vec!["/", "//", "/\\", "\\", "/%2f", "/%5c", "http:", "https://", "javascript:", "/\t/", " /", "/./", "/../"]),
+            host in "[a-z.@:%0-9\\\\/]{0,20}",
+            rest in "[ -~]{0,20}",
+        ) {
+            let raw = format!("{lead}{host}{rest}");
+            if let Ok(link) = ReturnTo::parse(&raw) {
+                prop_assert!(stays_on_the_app(&link), "{raw:?}");
+            }
+        }
+    }
+}

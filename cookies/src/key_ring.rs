@@ -311,3 +311,64 @@ mod tests {
         assert!(printed.contains("redacted"));
     }
 }
+
+/// Properties over any value, name and tampering: what the codec promises.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ring() -> KeyRing {
+        KeyRing::new(vec![
+            CookieKey::from_bytes("k2", &[2; KEY_LEN]).unwrap(),
+            CookieKey::from_bytes("k1", &[1; KEY_LEN]).unwrap(),
+        ])
+        .unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn any_value_round_trips_under_its_name(
+            name in "[!-~]{1,40}",
+            value in proptest::collection::vec(any::<u8>(), 0..2048),
+        ) {
+            let ring = ring();
+            let sealed = ring.seal(&name, &value);
+            prop_assert_eq!(ring.open(&name, &sealed).unwrap(), value);
+        }
+
+        #[test]
+        fn any_change_to_any_byte_fails_to_open(
+            value in proptest::collection::vec(any::<u8>(), 0..256),
+            at in any::<prop::sample::Index>(),
+            to in any::<u8>(),
+        ) {
+            let ring = ring();
+            let sealed = ring.seal("__Host-th-at", &value);
+            let mut bytes = sealed.clone().into_bytes();
+            let i = at.index(bytes.len());
+            prop_assume!(bytes[i] != to);
+            bytes[i] = to;
+            let changed = String::from_utf8_lossy(&bytes).into_owned();
+            prop_assume!(changed != sealed);
+            prop_assert!(ring.open("__Host-th-at", &changed).is_err());
+        }
+
+        #[test]
+        fn a_value_never_opens_under_another_name(
+            value in proptest::collection::vec(any::<u8>(), 0..64),
+            other in "[!-~]{1,40}",
+        ) {
+            prop_assume!(other != "__Host-th-rt");
+            let ring = ring();
+            let sealed = ring.seal("__Host-th-rt", &value);
+            prop_assert!(ring.open(&other, &sealed).is_err());
+        }
+
+        #[test]
+        fn no_input_makes_open_panic(name in ".{0,20}", sealed in ".{0,300}") {
+            let _ = ring().open(&name, &sealed);
+            let _ = ring().open(&name, &format!("v1.k1.{sealed}"));
+        }
+    }
+}

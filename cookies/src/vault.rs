@@ -305,3 +305,72 @@ mod tests {
         assert_eq!(names, ["__Host-th-at", "__Host-th-at.1"]);
     }
 }
+
+/// Properties of the chunked cookies: any value round-trips, a chunk
+/// missing, moved or swapped fails, and no Cookie header makes a read panic.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::CookieKey;
+    use proptest::prelude::*;
+
+    fn vault() -> Vault {
+        let ring = KeyRing::new(vec![CookieKey::from_bytes("k1", &[7; 32]).unwrap()]).unwrap();
+        Vault::new(ring, CookiePolicy::new("th", true, None).unwrap(), 4)
+    }
+
+    fn header(cookies: &[Cookie<'static>]) -> String {
+        cookies
+            .iter()
+            .map(|c| format!("{}={}", c.name(), c.value()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    proptest! {
+        #[test]
+        fn any_value_that_fits_round_trips(value in proptest::collection::vec(any::<u8>(), 0..11_000)) {
+            let v = vault();
+            let written = v
+                .write(&RequestCookies::default(), CookieKind::Refresh, &value, Duration::from_secs(60))
+                .unwrap();
+            let read = v.read(&RequestCookies::parse([header(&written).as_str()]), CookieKind::Refresh);
+            prop_assert_eq!(read.unwrap(), value);
+        }
+
+        #[test]
+        fn chunks_dropped_or_swapped_never_open(
+            value in proptest::collection::vec(any::<u8>(), 4000..11_000),
+            drop_at in any::<prop::sample::Index>(),
+        ) {
+            let v = vault();
+            let written = v
+                .write(&RequestCookies::default(), CookieKind::Refresh, &value, Duration::from_secs(60))
+                .unwrap();
+            prop_assume!(written.len() >= 2);
+            let mut dropped = written.clone();
+            dropped.remove(drop_at.index(written.len()));
+            let read = v.read(&RequestCookies::parse([header(&dropped).as_str()]), CookieKind::Refresh);
+            prop_assert!(read.ok() != Some(value.clone()));
+            // The first two chunks' values swapped under their names.
+            let mut swapped = written.clone();
+            let (a, b) = (swapped[0].value().to_owned(), swapped[1].value().to_owned());
+            swapped[0].set_value(b);
+            swapped[1].set_value(a);
+            let read = v.read(&RequestCookies::parse([header(&swapped).as_str()]), CookieKind::Refresh);
+            prop_assert!(read.is_err());
+        }
+
+        #[test]
+        fn no_cookie_header_makes_a_read_panic(raw in ".{0,600}", tail in "[a-zA-Z0-9_.=;-]{0,200}") {
+            let v = vault();
+            for line in [raw.clone(), format!("__Host-th-rt={tail}; __Host-th-rt.1={raw}")] {
+                let cookies = RequestCookies::parse([line.as_str()]);
+                for kind in [CookieKind::Access, CookieKind::Refresh, CookieKind::Id, CookieKind::Session, CookieKind::Login] {
+                    let _ = v.read(&cookies, kind);
+                    let _ = v.clear(&cookies, kind);
+                }
+            }
+        }
+    }
+}

@@ -99,10 +99,19 @@ pub fn decode_checked(raw: &str) -> Result<Vec<u8>, PathError> {
     Ok(out)
 }
 
-/// The canonical, encoded form of a decoded path (segments joined by `/`).
+/// The canonical, encoded form of a decoded path: segments joined by one
+/// `/` each. Runs of `/` are merged, as nginx does by default: a path that
+/// starts `//` is a host to a URL parser (`new URL("//evil/x", base)` in an
+/// upstream is `https://evil/x`), and no upstream should have to know that.
 pub fn encode(decoded: &[u8]) -> String {
     let mut out = String::with_capacity(decoded.len() + 8);
+    let last = decoded.split(|b| *b == b'/').count() - 1;
     for (i, segment) in decoded.split(|b| *b == b'/').enumerate() {
+        // An empty segment is a doubled `/`, unless it is the first (the
+        // leading `/`) or the last (a trailing `/`, which means something).
+        if segment.is_empty() && i > 0 && i < last {
+            continue;
+        }
         if i > 0 {
             out.push('/');
         }
@@ -195,5 +204,52 @@ mod tests {
             Some("")
         );
         assert!(rest_after(b"/api/examples/x", "/api/example").is_none());
+    }
+}
+
+/// What the one rule promises for any raw path: no panic; what passes is
+/// forwarded in a canonical form that decodes back to what was checked,
+/// and that a URL parser resolves to itself (no dot segment, no separator
+/// the checks did not see).
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Raw paths built from the spellings that trip servers up.
+    fn tricky() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "/", "//", ".", "..", "%2e", "%2E", "%2f", "%2F", "%5c", "\\", ";", ";x=1", "%25",
+            "%252e", "%", "%g1", "a", "api", "%41", "%00", "%7f", "?", "#", " ", "é", "%c3%a9",
+        ]);
+        prop::collection::vec(piece, 0..12).prop_map(|p| format!("/{}", p.concat()))
+    }
+
+    proptest! {
+        #[test]
+        fn what_passes_is_forwarded_in_a_form_that_means_the_same(raw in tricky()) {
+            let Ok(decoded) = decode_checked(&raw) else { return Ok(()); };
+            let canonical = encode(&decoded);
+            prop_assert!(!canonical.contains("//"), "{}", canonical);
+            let again = decode_checked(&canonical).unwrap();
+            prop_assert_eq!(encode(&again), canonical.clone(), "canonical is a fixed point");
+            // The same segments, only the empty ones (doubled `/`) gone.
+            let segments = |p: &[u8]| -> Vec<Vec<u8>> {
+                p.split(|b| *b == b'/').filter(|s| !s.is_empty()).map(<[u8]>::to_vec).collect()
+            };
+            prop_assert_eq!(segments(&again), segments(&decoded));
+            let resolved = url::Url::parse("http://upstream.test")
+                .unwrap()
+                .join(&canonical)
+                .unwrap();
+            prop_assert_eq!(resolved.path(), canonical.as_str(), "from {:?}", raw);
+        }
+
+        #[test]
+        fn no_raw_path_makes_the_rule_panic(raw in ".{0,200}") {
+            if let Ok(decoded) = decode_checked(&raw) {
+                let _ = rest_after(&decoded, "/api");
+            }
+        }
     }
 }

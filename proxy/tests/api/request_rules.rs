@@ -270,7 +270,16 @@ async fn the_upstream_receives_the_canonical_path() {
         ("/api/echo/caf%C3%A9", "/caf%C3%A9"),
         ("/api/echo/matrix;v=1", "/matrix;v=1"),
         ("/api/echo/a..b", "/a..b"),
+        // A doubled `/` is a host to a URL parser in the upstream.
+        ("/api/echo//evil.example/x", "/evil.example/x"),
+        ("/api/echo/a//b///c/", "/a/b/c/"),
+        ("/api/echo/%2F%2Fevil", "bad_request"),
     ] {
+        if forwarded == "bad_request" {
+            let (status, _) = raw_get(&proxy, path).await;
+            assert!(status.starts_with("HTTP/1.1 400"), "{path}: {status}");
+            continue;
+        }
         let (status, body) = raw_get(&proxy, path).await;
         assert!(
             status.starts_with("HTTP/1.1 200"),
@@ -278,5 +287,5 @@ async fn the_upstream_receives_the_canonical_path() {
         );
         assert_eq!(body, forwarded, "{path}");
     }
-    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 7);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 9);
 }
