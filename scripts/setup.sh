@@ -9,6 +9,6 @@ for step in scripts/setup.d/*.sh; do
   if [[ ${1:-} == --dev && $(basename "$step") == 6* ]]; then
     continue
   fi
-  echo "==> setup: $(basename "$step")"
+  echo "==> setup: $(basename "$step") (at ${SECONDS}s)"
   bash "$step"
 done

@@ -7,17 +7,17 @@ cd "$(dirname "$0")/.."
 # (several GB across the test binaries) and never be read again.
 if [[ ${CI:-} == true ]]; then export CARGO_INCREMENTAL=0; fi
 scripts/setup.sh
-echo "==> cargo fmt --check"
+echo "==> cargo fmt --check (at ${SECONDS}s)"
 cargo fmt --all -- --check
-echo "==> cargo clippy"
+echo "==> cargo clippy (at ${SECONDS}s)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "==> cargo test"
+echo "==> cargo test (at ${SECONDS}s)"
 cargo test --workspace --locked
-echo "==> cargo test: the BFF's API suite again, on the Redis session store"
+echo "==> cargo test: the BFF's API suite again, on the Redis session store (at ${SECONDS}s)"
 TH_TEST_SESSION_STORE=redis cargo test --locked -p th-bff --test api
 for suite in scripts/test.d/*.sh; do
   [[ -e $suite ]] || continue
-  echo "==> test: $(basename "$suite")"
+  echo "==> test: $(basename "$suite") (at ${SECONDS}s)"
   bash "$suite"
 done
-echo "==> all tests passed"
+echo "==> all tests passed in ${SECONDS}s"
