@@ -163,42 +163,90 @@ async fn logout_with_the_cookie_store_and_redis_ends_copied_cookies_too() {
     assert_eq!(browser.get("/bff/claims").await.status, 401);
 }
 
-#[tokio::test]
-async fn bad_logout_tokens_are_400_and_end_nothing() {
+/// Posts the token made from good claims by `spoil` (or `token` itself)
+/// to a signed-in BFF: 400 `invalid_logout_token`, and the session lives.
+async fn refused(case: &str, make: impl FnOnce(&StubIssuer, Value) -> String) {
     let (stub, redis) = (StubIssuer::start().await, TestRedis::start());
     let mut browser = app(&stub, Some(&redis), "redis").await;
     sign_in(&mut browser, &stub, "mallory", "sid-5").await;
-    let good = || logout_claims(&stub, Some("sid-5"), None);
-    let now = th_bff::clock::now();
-    let mut cases: Vec<(&str, String)> = vec![
-        ("bad signature", signed_by_unknown_key(&good())),
-        ("not a JWT", "not.a.jwt".into()),
-    ];
-    let mut spoil = |name: &'static str, change: &dyn Fn(&mut Value)| {
-        let mut claims = good();
+    let token = make(&stub, logout_claims(&stub, Some("sid-5"), None));
+    let (status, body) = post_logout_token(&browser, &token).await;
+    assert_eq!(status, 400, "{case}: {body:?}");
+    assert_eq!(body["code"], "invalid_logout_token", "{case}");
+    assert!(signed_in(&mut browser).await, "{case} ended the session");
+}
+
+/// Signs `claims` after `change`.
+fn spoiled(change: impl FnOnce(&mut Value)) -> impl FnOnce(&StubIssuer, Value) -> String {
+    move |_, mut claims| {
         change(&mut claims);
-        cases.push((name, signed(&claims)));
-    };
-    spoil("wrong aud", &|c| c["aud"] = json!("another-client"));
-    spoil("wrong iss", &|c| c["iss"] = json!("https://evil.example"));
-    spoil("no events", &|c| {
+        signed(&claims)
+    }
+}
+
+#[tokio::test]
+async fn a_logout_token_with_a_bad_signature_is_400() {
+    refused("bad signature", |_, c| signed_by_unknown_key(&c)).await;
+}
+
+#[tokio::test]
+async fn a_logout_token_that_is_not_a_jwt_is_400() {
+    refused("not a JWT", |_, _| "not.a.jwt".into()).await;
+}
+
+#[tokio::test]
+async fn a_logout_token_for_another_audience_is_400() {
+    refused("wrong aud", spoiled(|c| c["aud"] = json!("another-client"))).await;
+}
+
+#[tokio::test]
+async fn a_logout_token_from_another_issuer_is_400() {
+    refused(
+        "wrong iss",
+        spoiled(|c| c["iss"] = json!("https://evil.example")),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_logout_token_without_events_is_400() {
+    let remove = |c: &mut Value| {
         c.as_object_mut().unwrap().remove("events");
-    });
-    spoil("a nonce", &|c| c["nonce"] = json!("n"));
-    spoil("neither sid nor sub", &|c| {
+    };
+    refused("no events", spoiled(remove)).await;
+}
+
+#[tokio::test]
+async fn a_logout_token_with_a_nonce_is_400() {
+    refused("a nonce", spoiled(|c| c["nonce"] = json!("n"))).await;
+}
+
+#[tokio::test]
+async fn a_logout_token_with_neither_sid_nor_sub_is_400() {
+    let remove = |c: &mut Value| {
         c.as_object_mut().unwrap().remove("sid");
-    });
-    spoil("expired", &|c| {
+    };
+    refused("neither sid nor sub", spoiled(remove)).await;
+}
+
+#[tokio::test]
+async fn an_expired_logout_token_is_400() {
+    let now = th_bff::clock::now();
+    let expire = move |c: &mut Value| {
         c["iat"] = json!(now - 600);
         c["exp"] = json!(now - 300);
-    });
-    spoil("issued in the future", &|c| c["iat"] = json!(now + 3600));
-    for (case, token) in &cases {
-        let (status, body) = post_logout_token(&browser, token).await;
-        assert_eq!(status, 400, "{case}: {body:?}");
-        assert_eq!(body["code"], "invalid_logout_token", "{case}");
-        assert!(signed_in(&mut browser).await, "{case} ended the session");
-    }
+    };
+    refused("expired", spoiled(expire)).await;
+}
+
+#[tokio::test]
+async fn a_logout_token_issued_in_the_future_is_400() {
+    let now = th_bff::clock::now();
+    refused(
+        "issued in the future",
+        spoiled(move |c| c["iat"] = json!(now + 3600)),
+    )
+    .await;
 }
 
 #[tokio::test]
