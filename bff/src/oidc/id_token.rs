@@ -35,17 +35,21 @@ pub async fn validate(
 ) -> Result<Map<String, Value>, OidcError> {
     let token = CoreIdToken::from_str(raw)
         .map_err(|_| OidcError::InvalidIdToken("it is not a well-formed JWT".into()))?;
-    match verify(&token, provider, client_id, issuer, nonce) {
-        Err(ClaimsVerificationError::SignatureVerification(
-            SignatureVerificationError::NoMatchingKey,
-        )) => {
-            // The provider may have rotated its keys since we fetched them.
-            provider.refresh_jwks(http).await?;
-            verify(&token, provider, client_id, issuer, nonce)
-        }
-        other => other,
-    }
-    .map_err(|e| OidcError::InvalidIdToken(e.to_string()))?;
+    provider
+        .verify_with_fresh_keys(
+            http,
+            || verify(&token, provider, client_id, issuer, nonce),
+            |e| {
+                matches!(
+                    e,
+                    ClaimsVerificationError::SignatureVerification(
+                        SignatureVerificationError::NoMatchingKey,
+                    )
+                )
+            },
+        )
+        .await?
+        .map_err(|e| OidcError::InvalidIdToken(e.to_string()))?;
     decode_claims(raw).ok_or_else(|| OidcError::InvalidIdToken("its payload is not JSON".into()))
 }
 

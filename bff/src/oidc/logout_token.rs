@@ -90,17 +90,14 @@ pub async fn validate(
     issuer: &str,
     now: i64,
 ) -> Result<LogoutToken, LogoutTokenError> {
-    match verify_signature(raw, provider) {
-        Err(LogoutTokenError::Signature) => {
-            // The provider may have rotated its keys since we fetched them.
-            provider
-                .refresh_jwks(http)
-                .await
-                .map_err(|_: OidcError| LogoutTokenError::Provider)?;
-            verify_signature(raw, provider)?;
-        }
-        other => other?,
-    }
+    provider
+        .verify_with_fresh_keys(
+            http,
+            || verify_signature(raw, provider),
+            |e| matches!(e, LogoutTokenError::Signature),
+        )
+        .await
+        .map_err(|_: OidcError| LogoutTokenError::Provider)??;
     let payload = raw.split('.').nth(1).ok_or(LogoutTokenError::Malformed)?;
     let claims: Map<String, Value> = URL_SAFE_NO_PAD
         .decode(payload)

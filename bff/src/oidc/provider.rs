@@ -52,7 +52,14 @@ pub type Metadata = ProviderMetadata<
 pub struct Provider {
     pub metadata: Metadata,
     jwks: RwLock<CoreJsonWebKeySet>,
+    /// When the keys were last fetched again for an unknown key.
+    refetched_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// The least time between two fetches of the JWKS for tokens naming keys
+/// we do not know: the back-channel endpoint is public, and a forged token
+/// with a made-up `kid` must not make the BFF call the provider each time.
+const JWKS_REFETCH_COOLDOWN: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Provider {
     /// Fetches `<issuer>/.well-known/openid-configuration` and the JWKS;
@@ -67,6 +74,7 @@ impl Provider {
         Ok(Self {
             metadata,
             jwks: RwLock::new(jwks),
+            refetched_at: std::sync::Mutex::new(None),
         })
     }
 
@@ -75,8 +83,40 @@ impl Provider {
         self.jwks.read().expect("jwks lock").clone()
     }
 
-    /// Fetches the JWKS again (after a token named a key we do not know).
-    pub async fn refresh_jwks(&self, http: &reqwest::Client) -> Result<(), OidcError> {
+    /// Runs `verify` against the keys; when it finds no key for the token
+    /// (`no_key`), fetches the JWKS again, since the provider may have
+    /// rotated its keys, and runs it once more. The outer error is the
+    /// fetch's. Fetches at most once per [`JWKS_REFETCH_COOLDOWN`].
+    pub async fn verify_with_fresh_keys<T, E>(
+        &self,
+        http: &reqwest::Client,
+        verify: impl Fn() -> Result<T, E>,
+        no_key: impl Fn(&E) -> bool,
+    ) -> Result<Result<T, E>, OidcError> {
+        match verify() {
+            Err(e) if no_key(&e) => {
+                if self.refetch_allowed() {
+                    self.refetch_jwks(http).await?;
+                    Ok(verify())
+                } else {
+                    Ok(Err(e))
+                }
+            }
+            other => Ok(other),
+        }
+    }
+
+    fn refetch_allowed(&self) -> bool {
+        let mut last = self.refetched_at.lock().unwrap_or_else(|e| e.into_inner());
+        let now = std::time::Instant::now();
+        if last.is_some_and(|at| now.duration_since(at) < JWKS_REFETCH_COOLDOWN) {
+            return false;
+        }
+        *last = Some(now);
+        true
+    }
+
+    async fn refetch_jwks(&self, http: &reqwest::Client) -> Result<(), OidcError> {
         let fresh = CoreJsonWebKeySet::fetch_async(self.metadata.jwks_uri(), http)
             .await
             .map_err(discovery_error)?;

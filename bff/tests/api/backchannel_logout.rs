@@ -190,6 +190,22 @@ async fn a_logout_token_with_a_bad_signature_is_400() {
 }
 
 #[tokio::test]
+async fn forged_logout_tokens_with_unknown_keys_do_not_make_the_bff_fetch_keys_each_time() {
+    let (stub, redis) = (StubIssuer::start().await, TestRedis::start());
+    let mut browser = app(&stub, Some(&redis), "redis").await;
+    sign_in(&mut browser, &stub, "mallory", "sid-9").await;
+    let before = stub.scenario.lock().unwrap().jwks_fetches;
+    for _ in 0..20 {
+        let forged = signed_by_unknown_key(&logout_claims(&stub, Some("sid-9"), None));
+        let (status, _) = post_logout_token(&browser, &forged).await;
+        assert_eq!(status, 400);
+    }
+    let fetches = stub.scenario.lock().unwrap().jwks_fetches - before;
+    assert!(fetches <= 1, "{fetches} JWKS fetches for 20 forged tokens");
+    assert!(signed_in(&mut browser).await);
+}
+
+#[tokio::test]
 async fn a_logout_token_that_is_not_a_jwt_is_400() {
     refused("not a JWT", |_, _| "not.a.jwt".into()).await;
 }

@@ -40,6 +40,8 @@ pub struct Scenario {
     pub grants: Vec<String>,
     /// The `token_type_hint` of every revocation, in order.
     pub revoked: Vec<String>,
+    /// How many times the JWKS was fetched.
+    pub jwks_fetches: usize,
 }
 
 pub struct StubIssuer {
@@ -56,6 +58,7 @@ impl StubIssuer {
             userinfo: json!({ "sub": "mallory" }),
             grants: Vec::new(),
             revoked: Vec::new(),
+            jwks_fetches: 0,
         }));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let issuer = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
@@ -137,6 +140,7 @@ async fn discovery(state: State) -> HttpResponse {
 
 async fn jwks(state: State) -> HttpResponse {
     let mut keys = vec![serde_json::from_str::<Value>(SIGNING_JWK).unwrap()];
+    state.1.lock().unwrap().jwks_fetches += 1;
     if state.1.lock().unwrap().publish_unknown_key {
         keys.push(serde_json::from_str(UNKNOWN_JWK).unwrap());
     }
