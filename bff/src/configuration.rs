@@ -280,18 +280,32 @@ pub struct OidcConfig {
     pub http_timeout: Duration,
 }
 
+/// The file (if any), then the environment over it.
+fn sources(file: Option<&Path>) -> Figment {
+    let mut figment = Figment::new();
+    if let Some(file) = file {
+        figment = figment.merge(Toml::file_exact(file));
+    }
+    // TH_CONFIG names the file (the CLI reads it); it is no setting.
+    figment.merge(Env::prefixed("TH_").split("__").ignore(&["config"]))
+}
+
 impl Settings {
     /// Reads the file (if any) and the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let mut figment = Figment::new();
-        if let Some(file) = file {
-            figment = figment.merge(Toml::file_exact(file));
-        }
-        figment
-            // TH_CONFIG names the file (the CLI reads it); it is no setting.
-            .merge(Env::prefixed("TH_").split("__").ignore(&["config"]))
+        sources(file)
             .extract()
             .map_err(|e| ConfigError::Load(Box::new(e)))
+    }
+
+    /// Only `listen`, from the same file and environment, nothing checked:
+    /// what `bff healthcheck` needs to find the server.
+    pub fn listen_only(file: Option<&Path>) -> Option<String> {
+        #[derive(Deserialize)]
+        struct Listen {
+            listen: Option<String>,
+        }
+        sources(file).extract::<Listen>().ok()?.listen
     }
 
     /// Parses from a TOML string (tests, examples).
@@ -441,6 +455,31 @@ mod tests {
 
     fn validate(s: &str) -> Result<Config, ConfigError> {
         Settings::from_toml(s)?.validate()
+    }
+
+    #[test]
+    // The closure's error type is figment's, not ours.
+    #[allow(clippy::result_large_err)]
+    fn the_healthcheck_finds_listen_in_the_file_and_the_environment_over_it() {
+        figment::Jail::expect_with(|jail| {
+            // Nothing else is needed, nor checked: the probe only wants the port.
+            jail.create_file("bff.toml", "listen = \"0.0.0.0:9123\"\n[oidc]\n")?;
+            let file = Path::new("bff.toml");
+            assert_eq!(
+                Settings::listen_only(Some(file)).as_deref(),
+                Some("0.0.0.0:9123")
+            );
+            jail.set_env("TH_LISTEN", "127.0.0.1:9200");
+            assert_eq!(
+                Settings::listen_only(Some(file)).as_deref(),
+                Some("127.0.0.1:9200")
+            );
+            assert_eq!(
+                Settings::listen_only(None).as_deref(),
+                Some("127.0.0.1:9200")
+            );
+            Ok(())
+        });
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub enum HealthcheckError {
     Unhealthy(String),
 }
 
-/// The local health URL for a `listen` address (`TH_LISTEN`); without one,
+/// The local health URL for a `listen` address; without one,
 /// the port the server listens on by default.
 pub fn default_url(listen: Option<&str>) -> String {
     let port = listen

@@ -32,7 +32,8 @@ enum Command {
     CheckConfig,
     /// Probe a running server's health endpoint; exit 0 when healthy.
     Healthcheck {
-        /// Default: /healthz on 127.0.0.1 at the port of TH_LISTEN, else 8080.
+        /// Default: /healthz on 127.0.0.1 at the port of `listen` (from
+        /// TH_LISTEN or the settings file), else the default port.
         #[arg(long)]
         url: Option<String>,
     },
@@ -44,7 +45,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Run) {
         Command::Healthcheck { url } => match healthcheck::probe(&url.unwrap_or_else(|| {
-            healthcheck::default_url(std::env::var("TH_LISTEN").ok().as_deref())
+            healthcheck::default_url(Settings::listen_only(cli.config.as_deref()).as_deref())
         })) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
