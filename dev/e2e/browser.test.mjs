@@ -97,23 +97,33 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 const spaOrigin = () => new URL(stack.spaUrl).origin;
 
 /** Goes through the provider's login and consent forms (whichever it shows)
- * until the browser is back in the app, signed in. */
-async function completeProviderForms(user) {
+ * until the browser is back in the app (at `origin`), signed in. */
+async function completeProviderForms(user, tab = page, origin = spaOrigin()) {
   for (let step = 0; step < 8; step += 1) {
-    await page.waitForLoadState('domcontentloaded');
-    if (new URL(page.url()).origin === spaOrigin()) break;
-    const login = page.locator('input[name="login"]');
+    await tab.waitForLoadState('domcontentloaded');
+    if (new URL(tab.url()).origin === origin) break;
+    const login = tab.locator('input[name="login"]');
     if (await login.count()) {
       await login.fill(user);
-      await page.locator('input[name="password"]').fill('any password');
+      await tab.locator('input[name="password"]').fill('any password');
     }
-    const before = page.url();
+    const before = tab.url();
     await Promise.all([
-      page.waitForURL((url) => url.href !== before, { timeout: 20_000 }),
-      page.locator('button[type="submit"]').first().click(),
+      tab.waitForURL((url) => url.href !== before, { timeout: 20_000 }),
+      tab.locator('button[type="submit"]').first().click(),
     ]);
   }
-  await page.locator('#user-name').waitFor({ timeout: 30_000 });
+  await tab.locator('#user-name').waitFor({ timeout: 30_000 });
+}
+
+/** A browser context of its own (another device: its own cookies) that
+ * reaches nothing but loopback. */
+async function newDevice(options = {}) {
+  const device = await browser.newContext({ viewport: { width: 1100, height: 860 }, ...options });
+  await device.route('**/*', (route) =>
+    LOOPBACK.has(new URL(route.request().url()).hostname) ? route.continue() : route.abort(),
+  );
+  return device;
 }
 
 async function storageAndCookies() {
@@ -281,6 +291,16 @@ test('two tabs whose access token expired together share one refresh', async () 
   }
 });
 
+test('with the cookie store, the Sessions page says plainly that devices cannot be listed', async () => {
+  await page.locator('nav a', { hasText: 'Sessions' }).click();
+  assert.equal(new URL(page.url()).pathname, '/sessions');
+  await page.locator('#sessions-unavailable').waitFor();
+  assert.match(await page.locator('#sessions-unavailable').innerText(), /keeps sessions in cookies only/);
+  assert.equal(await page.locator('[role="alert"]').count(), 0, 'not shown as an error');
+  assert.equal(await page.getByRole('button', { name: 'Try again' }).count(), 0);
+  assert.equal(await page.locator('#user-name').innerText(), 'alice', 'still signed in');
+});
+
 test('sign-out clears the session and the app shows signed-out', async () => {
   await page.locator('#sign-out').click();
   await page.waitForURL((url) => url.origin !== spaOrigin());
@@ -336,5 +356,98 @@ test('a sign-in cancelled at the provider shows a readable message and a way bac
     assert.equal(new URL(tab.url()).search, '', 'error and state are removed from the address bar');
   } finally {
     await fresh.close();
+  }
+});
+
+test('the Sessions page signs out the other devices (Redis session store)', async () => {
+  // A stack of its own whose BFF keeps sessions in Redis: only that store can
+  // list and end them. Two browser contexts are two devices of one user.
+  const redisStack = await startStack({ accessTokenTtl: 300, sessionStore: 'redis', logs: 'redis' });
+  const origin = new URL(redisStack.spaUrl).origin;
+  const laptop = await newDevice();
+  const phone = await newDevice({
+    viewport: { width: 390, height: 844 },
+    userAgent:
+      'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Mobile Safari/537.36',
+  });
+  try {
+    const signIn = async (device, name) => {
+      const tab = await device.newPage();
+      watch(tab, name);
+      await tab.goto(redisStack.spaUrl);
+      await tab.locator('#sign-in').click();
+      await tab.waitForURL((url) => url.origin !== origin);
+      await completeProviderForms('carol', tab, origin);
+      return tab;
+    };
+    const onLaptop = await signIn(laptop, 'laptop');
+    const onPhone = await signIn(phone, 'phone');
+    const rows = onLaptop.locator('#sessions li.session');
+
+    // The laptop sees both devices, itself first and marked.
+    await onLaptop.locator('nav a', { hasText: 'Sessions' }).click();
+    assert.equal(new URL(onLaptop.url()).pathname, '/sessions');
+    await rows.nth(1).waitFor();
+    assert.equal(await rows.count(), 2);
+    const mine = await rows.nth(0).innerText();
+    assert.match(mine, /This device/);
+    assert.match(mine, /Signed in just now \(.+\)/);
+    assert.match(mine, /Last active just now/);
+    assert.equal(await rows.nth(0).getByRole('button').count(), 0, 'no sign-out button for this device');
+    const other = await rows.nth(1).innerText();
+    assert.match(other, /Chrome on Android/);
+    assert.doesNotMatch(other, /This device/);
+    assert.equal(await rows.nth(1).getByRole('button', { name: 'Sign out' }).count(), 1);
+
+    // Nothing secret on the page: no token, no cookie value, not even the
+    // sessions' opaque ids.
+    const html = await onLaptop.evaluate(() => document.documentElement.outerHTML);
+    assert.doesNotMatch(html, /eyJ[\w-]{8,}\.[\w-]{8,}\./, 'no JWT in the DOM');
+    const cookies = await laptop.cookies(origin);
+    assert.ok(cookies.length > 0);
+    for (const c of cookies) assert.ok(!html.includes(c.value), `the page shows no value of the ${c.name} cookie`);
+    const listed = await onLaptop.evaluate(async () => {
+      const r = await fetch('/bff/sessions', { credentials: 'include', headers: { 'x-csrf': '1' } });
+      return r.json();
+    });
+    assert.equal(listed.sessions.length, 2);
+    for (const s of listed.sessions) assert.ok(!html.includes(s.id), 'the page shows no session id');
+    await onLaptop.screenshot({ path: path.join(artifacts, 'screenshot-sessions.png'), fullPage: true });
+
+    // "Sign out all other devices": the list reloads with the laptop alone.
+    await onLaptop.locator('#end-others').click();
+    await onLaptop.locator('.notice', { hasText: 'Signed out 1 other device.' }).waitFor();
+    await onLaptop.locator('#sessions', { hasText: 'not signed in on any other device' }).waitFor();
+    assert.equal(await rows.count(), 1);
+    assert.match(await rows.nth(0).innerText(), /This device/);
+
+    // The phone's next call finds its session gone.
+    await onPhone.locator('nav a', { hasText: 'API' }).click();
+    await onPhone.locator('#sign-in').waitFor();
+    assert.match(await onPhone.locator('.notice').innerText(), /session has ended/);
+    await onPhone.reload();
+    await onPhone.locator('#sign-in').waitFor();
+
+    // The phone signs in again; the laptop ends that one session by its button.
+    await onPhone.locator('#sign-in').click();
+    await onPhone.waitForURL((url) => url.origin !== origin);
+    await completeProviderForms('carol', onPhone, origin);
+    await onLaptop.reload();
+    await rows.nth(1).waitFor();
+    await rows.nth(1).getByRole('button', { name: 'Sign out' }).click();
+    await onLaptop.locator('.notice', { hasText: 'That device is signed out.' }).waitFor();
+    await onLaptop.locator('#sessions', { hasText: 'not signed in on any other device' }).waitFor();
+    await onPhone.reload();
+    await onPhone.locator('#sign-in').waitFor();
+
+    // The laptop itself is still signed in.
+    await onLaptop.reload();
+    await rows.nth(0).waitFor();
+    assert.equal(await rows.count(), 1);
+    assert.equal(await onLaptop.locator('#user-name').innerText(), 'carol');
+  } finally {
+    await laptop.close();
+    await phone.close();
+    await redisStack.stop();
   }
 });

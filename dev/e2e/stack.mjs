@@ -2,7 +2,9 @@
 // free ports: the OpenID Connect provider (dev/provider.mjs), the example API,
 // the BFF with its proxy, and a static server for the release build in dist/
 // that sends the production headers (COEP, COOP, CSP) and proxies /bff and
-// /api to the BFF, so the page and the BFF share one origin.
+// /api to the BFF, so the page and the BFF share one origin. With
+// `sessionStore: 'redis'`, also a redis-server (nothing saved) that the BFF
+// keeps its sessions in.
 
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -37,6 +39,27 @@ async function waitHttp(url, what, proc, timeoutMs = 60_000) {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${what} did not answer ${url} in time\n${proc.logTail()}`);
+}
+
+/** Waits until the Redis server on `port` answers PING. */
+async function waitRedis(port, proc, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}\n${proc.logTail()}`);
+    const pong = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+      socket.setTimeout(1000, () => socket.destroy());
+      socket.once('data', (data) => {
+        socket.destroy();
+        resolve(data.toString().startsWith('+PONG'));
+      });
+      socket.once('error', () => resolve(false));
+      socket.once('close', () => resolve(false));
+    });
+    if (pong) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`redis-server did not answer PING in time\n${proc.logTail()}`);
 }
 
 /** Starts a child process, keeping the last lines of its output for errors. */
@@ -139,9 +162,12 @@ async function startSpaServer(port, distDir, bffPort) {
 /**
  * Starts everything; returns { spaUrl, stop() }. `accessTokenTtl` is short in
  * the test so the access token expires while the browser is signed in.
+ * `sessionStore` is the BFF's `[session] store`: `cookie` (the default) or
+ * `redis` (then a redis-server starts too). Logs go to
+ * artifacts/browser-logs/, or its subfolder `logs` when given.
  */
-export async function startStack({ accessTokenTtl }) {
-  const logDir = path.join(root, 'artifacts', 'browser-logs');
+export async function startStack({ accessTokenTtl, sessionStore = 'cookie', logs = '' }) {
+  const logDir = path.join(root, 'artifacts', 'browser-logs', logs);
   fs.mkdirSync(logDir, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'th-e2e-'));
   const [providerPort, apiPort, bffPort, spaPort] = [
@@ -180,6 +206,29 @@ export async function startStack({ accessTokenTtl }) {
   };
 
   try {
+    let storeSettings = '';
+    if (sessionStore === 'redis') {
+      const redisPort = await freePort();
+      const redis = start(
+        'redis',
+        'redis-server',
+        ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        {},
+        logDir,
+      );
+      children.push(redis);
+      await waitRedis(redisPort, redis);
+      storeSettings = `
+[session]
+store = "redis"
+
+[redis]
+url = "redis://127.0.0.1:${redisPort}"
+`;
+    } else if (sessionStore !== 'cookie') {
+      throw new Error(`unknown session store ${sessionStore}`);
+    }
+
     const provider = start(
       'provider',
       process.execPath,
@@ -250,7 +299,7 @@ token_mode = "phantom"
 issuer = "${issuer}"
 client_id = "api-gateway"
 client_secret = "e2e-introspect-secret"
-`,
+${storeSettings}`,
     );
     const bff = start('bff', path.join(root, 'target', 'debug', 'bff'), ['--config', config], {}, logDir);
     children.push(bff);

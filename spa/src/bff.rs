@@ -18,8 +18,8 @@ use js_sys::{Function, Promise, Reflect};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use th_contract::{
-    ErrorBody, LoginEndRequest, LoginEndResponse, LoginStartRequest, LoginStartResponse,
-    LogoutResponse, SessionResponse, paths,
+    EndedSessionsResponse, ErrorBody, LoginEndRequest, LoginEndResponse, LoginStartRequest,
+    LoginStartResponse, LogoutResponse, SessionResponse, SessionsResponse, paths,
 };
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -65,6 +65,37 @@ pub async fn userinfo() -> Result<Json, ApiError> {
 /// `POST /bff/logout`: clears the session; the provider's logout URL, if any.
 pub async fn logout() -> Result<LogoutResponse, ApiError> {
     decode(send("POST", paths::LOGOUT, None).await?)
+}
+
+/// `GET /bff/sessions`: the user's sessions on this app, this one first.
+pub async fn sessions() -> Result<SessionsResponse, ApiError> {
+    authed("GET", paths::SESSIONS).await.and_then(decode)
+}
+
+/// `DELETE /bff/sessions/{id}`: ends one of the user's sessions.
+pub async fn end_session(id: &str) -> Result<(), ApiError> {
+    authed("DELETE", &session_path(id)).await.map(drop)
+}
+
+/// `POST /bff/sessions/end-others`: ends every session but this one; how many.
+pub async fn end_other_sessions() -> Result<EndedSessionsResponse, ApiError> {
+    authed("POST", paths::SESSIONS_END_OTHERS)
+        .await
+        .and_then(decode)
+}
+
+/// `/bff/sessions/{id}`, the id percent-encoded: it comes from the server
+/// and is opaque, so nothing in it may change the path.
+fn session_path(id: &str) -> String {
+    let mut path = format!("{}/", paths::SESSIONS);
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            path.push(char::from(byte));
+        } else {
+            path.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    path
 }
 
 /// A call through the BFF's API proxy; the answer as pretty-printed text.
@@ -188,4 +219,19 @@ fn decode<T: DeserializeOwned>(reply: Reply) -> Result<T, ApiError> {
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("contract types always serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_id_is_one_path_segment() {
+        assert_eq!(session_path("0a1b2c3d4e5f"), "/bff/sessions/0a1b2c3d4e5f");
+        assert_eq!(
+            session_path("../end-others?x=1#y"),
+            "/bff/sessions/..%2Fend-others%3Fx%3D1%23y"
+        );
+        assert_eq!(session_path("é"), "/bff/sessions/%C3%A9");
+    }
 }

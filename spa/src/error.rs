@@ -19,6 +19,13 @@ pub enum ApiError {
     Decode,
 }
 
+impl ApiError {
+    /// Whether the BFF answered with this error `code` (see `th_contract::codes`).
+    pub fn has_code(&self, code: &str) -> bool {
+        matches!(self, Self::Status { body: Some(body), .. } if body.code == code)
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -84,6 +91,25 @@ mod tests {
             e.to_string(),
             "The provider answered access_denied (HTTP 400)."
         );
+    }
+
+    #[test]
+    fn the_bff_error_code_is_recognised() {
+        let e = ApiError::Status {
+            status: 501,
+            body: Some(ErrorBody {
+                code: "sessions_unavailable".into(),
+                message: "listing and ending sessions needs session.store = \"redis\"".into(),
+            }),
+        };
+        assert!(e.has_code("sessions_unavailable"));
+        assert!(!e.has_code("session_not_found"));
+        let bare = ApiError::Status {
+            status: 501,
+            body: None,
+        };
+        assert!(!bare.has_code("sessions_unavailable"));
+        assert!(!ApiError::SignedOut.has_code("sessions_unavailable"));
     }
 
     #[test]

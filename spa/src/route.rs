@@ -9,12 +9,18 @@ pub enum Route {
     Overview,
     Userinfo,
     Api,
+    Sessions,
     NotFound,
 }
 
 impl Route {
     /// Every page that has a tab, in order.
-    pub const TABS: [Route; 3] = [Route::Overview, Route::Userinfo, Route::Api];
+    pub const TABS: [Route; 4] = [
+        Route::Overview,
+        Route::Userinfo,
+        Route::Api,
+        Route::Sessions,
+    ];
 
     /// The page for a `pathname`.
     pub fn from_path(path: &str) -> Self {
@@ -22,6 +28,7 @@ impl Route {
             "" => Self::Overview,
             "/userinfo" => Self::Userinfo,
             "/api" => Self::Api,
+            "/sessions" => Self::Sessions,
             _ => Self::NotFound,
         }
     }
@@ -32,6 +39,7 @@ impl Route {
             Self::Overview | Self::NotFound => "/",
             Self::Userinfo => "/userinfo",
             Self::Api => "/api",
+            Self::Sessions => "/sessions",
         }
     }
 
@@ -41,6 +49,7 @@ impl Route {
             Self::Overview => "Overview",
             Self::Userinfo => "Userinfo",
             Self::Api => "API",
+            Self::Sessions => "Sessions",
             Self::NotFound => "Not found",
         }
     }
@@ -133,6 +142,7 @@ mod tests {
         assert_eq!(Route::from_path("/api"), Route::Api);
         assert_eq!(Route::from_path("/api/"), Route::Api);
         assert_eq!(Route::from_path("/userinfo"), Route::Userinfo);
+        assert_eq!(Route::from_path("/sessions"), Route::Sessions);
         assert_eq!(Route::from_path("/nope"), Route::NotFound);
     }
 

@@ -1,7 +1,7 @@
-//! Human wording for the session's expiry.
+//! Human wording for times: the session's expiry, when a device signed in.
 
-/// "in 4 min", "in 35 s", "35 s ago", "just now", relative to `now` (both
-/// Unix seconds).
+/// "in 4 min", "in 35 s", "35 s ago", "3 d ago", "just now", relative to
+/// `now` (both Unix seconds).
 pub fn relative(expires_at: i64, now: i64) -> String {
     let delta = expires_at - now;
     if delta == 0 {
@@ -12,13 +12,25 @@ pub fn relative(expires_at: i64, now: i64) -> String {
         format!("{span} s")
     } else if span < 90 * 60 {
         format!("{} min", (span + 30) / 60)
-    } else {
+    } else if span < 36 * 3600 {
         format!("{} h", (span + 1800) / 3600)
+    } else {
+        format!("{} d", (span + 43_200) / 86_400)
     };
     if delta >= 0 {
         format!("in {amount}")
     } else {
         format!("{amount} ago")
+    }
+}
+
+/// A past moment in words: "just now" within the last minute (and for a
+/// moment slightly ahead of this device's clock), otherwise "5 min ago".
+pub fn ago(at: i64, now: i64) -> String {
+    if now - at < 60 {
+        "just now".into()
+    } else {
+        relative(at, now)
     }
 }
 
@@ -37,5 +49,15 @@ mod tests {
     fn past_times_read_as_ago() {
         assert_eq!(relative(90, 100), "10 s ago");
         assert_eq!(relative(100, 100), "just now");
+        assert_eq!(relative(0, 3 * 86_400), "3 d ago");
+        assert_eq!(relative(0, 35 * 3600), "35 h ago");
+    }
+
+    #[test]
+    fn recent_and_slightly_future_moments_are_just_now() {
+        assert_eq!(ago(1000, 1059), "just now");
+        assert_eq!(ago(1005, 1000), "just now", "the server's clock is ahead");
+        assert_eq!(ago(1000, 1060), "60 s ago");
+        assert_eq!(ago(1000, 1000 + 2 * 3600), "2 h ago");
     }
 }

@@ -9,7 +9,7 @@ use crate::app::AuthState;
 use crate::bff;
 use crate::error::ApiError;
 use crate::route::{Link, Location, Route};
-use crate::views::{api_call::ApiCall, overview::Overview, userinfo::Userinfo};
+use crate::views::{api_call::ApiCall, overview::Overview, sessions::Sessions, userinfo::Userinfo};
 
 /// The signed-in layout around the current page.
 #[component]
@@ -94,6 +94,7 @@ pub fn SignedIn(session: SessionResponse) -> impl IntoView {
                 Route::Overview => view! { <Overview /> }.into_any(),
                 Route::Userinfo => view! { <Userinfo /> }.into_any(),
                 Route::Api => view! { <ApiCall /> }.into_any(),
+                Route::Sessions => view! { <Sessions /> }.into_any(),
                 Route::NotFound => {
                     view! {
                         <section class="card">
