@@ -6,9 +6,7 @@ use crate::oidc::Oidc;
 use crate::routes::{
     backchannel_logout, claims, health, json_body, login, logout, refresh, session, userinfo,
 };
-use crate::session::{
-    CookieStore, RedisStore, SessionRegistry, SessionStore, StoreTokens, redis_pool,
-};
+use crate::session::{CookieStore, RedisStore, SessionRegistry, SessionStore, StoreTokens};
 use crate::state::AppState;
 use actix_web::dev::Server;
 use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
@@ -142,11 +140,7 @@ pub async fn session_store(config: &Config) -> std::io::Result<Arc<dyn SessionSt
         StoreChoice::Cookie(redis) => {
             // With [redis], the server can end sessions whose cookies live on.
             let registry = match redis {
-                Some(redis) => Some(SessionRegistry::new(
-                    redis_pool(redis).map_err(std::io::Error::other)?,
-                    &redis.key_prefix,
-                    Duration::from_millis(redis.timeout_ms),
-                )),
+                Some(redis) => Some(SessionRegistry::new(redis).map_err(std::io::Error::other)?),
                 None => None,
             };
             Arc::new(CookieStore::new(
