@@ -1,20 +1,34 @@
 #!/usr/bin/env bash
-# Benchmark: the same small JSON upstream, measured three ways in one run on
-# one machine, alternating A B C A B C:
-#   direct  - the upstream itself
-#   nginx   - nginx proxy_pass with upstream keepalive
-#   ours    - th-proxy (the `proxy` binary) with a valid session cookie, so
-#             every request decrypts the AES-256-GCM cookie
+# Benchmark: the same small JSON upstream, measured several ways in one run
+# on one machine, alternating the targets (A B C ... A B C ...):
+#   direct          - the upstream itself
+#   nginx           - nginx proxy_pass with upstream keepalive
+#   ours            - th-proxy (the `proxy` binary) with a valid session
+#                     cookie, so every request decrypts the AES-256-GCM cookie
+#   bff-cookie      - the BFF (`bff` binary, which mounts the same proxy
+#                     routes), cookie store, no [redis]
+#   bff-cookie-deny - the same with [redis]: every /api request also asks
+#                     Redis whether the session was ended (the deny-list)
+#   bff-redis       - the BFF with session.store = "redis": the browser sends
+#                     only the session-key cookie, the tokens come from Redis
 # The upstream is nginx answering a fixed JSON body (one worker), so it costs
-# little and the difference between the three is the proxy.
+# little and the difference between the targets is the proxy. The BFF's
+# sessions are written through its own store code by the `bench_session`
+# example (no provider, no login); the BFF starts without its provider
+# (discovery is retried on demand, and /api needs none).
 #
-# Prints requests/s, p50 and p99 latency per target, the ratios ours/nginx
-# and ours/direct, and our proxy's peak RSS. Tools: oha (installed here with
-# `cargo install oha --locked` when missing), nginx (apt).
+# Prints requests/s, p50 and p99 latency per target, the ratios ours/nginx,
+# ours/direct, bff-redis/bff-cookie and bff-cookie-deny/bff-cookie, the
+# Redis commands per request of the BFF targets, and peak RSS. Tools: oha
+# (installed here with `cargo install oha --locked` when missing), nginx
+# (apt), redis-server (scripts/setup.d/35-servers.sh).
 #
 # Environment: DURATION (s per run, default 10), CONNECTIONS (default 64),
-# ROUNDS (default 3), WORKERS (proxy workers, both proxies; default 2),
-# PROFILE=1 (perf record our proxy during one extra run, print the top).
+# ROUNDS (default 3), WORKERS (workers of nginx and of our proxy; default 2;
+# the BFF has no such setting and runs one per CPU), TARGETS (a subset, in
+# order; default all six), PROFILE=1 (perf record one target, PROFILE_TARGET,
+# default ours, during one extra run, print the top; PROXY_BIN and BFF_BIN
+# point at builds with symbols).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,10 +36,17 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 ROUNDS=${ROUNDS:-3}
 WORKERS=${WORKERS:-2}
+TARGETS=${TARGETS:-direct nginx ours bff-cookie bff-cookie-deny bff-redis}
+PROFILE_TARGET=${PROFILE_TARGET:-ours}
 WARMUP=2
 UP_PORT=${UP_PORT:-18480}
 NGINX_PORT=${NGINX_PORT:-18481}
 OURS_PORT=${OURS_PORT:-18482}
+BFF_COOKIE_PORT=${BFF_COOKIE_PORT:-18483}
+BFF_DENY_PORT=${BFF_DENY_PORT:-18484}
+BFF_REDIS_PORT=${BFF_REDIS_PORT:-18485}
+REDIS_PORT=${REDIS_PORT:-18486}
+read -r -a TARGET_LIST <<<"$TARGETS"
 
 need() { command -v "$1" >/dev/null 2>&1; }
 if ! need oha; then
@@ -39,12 +60,16 @@ if ! need nginx; then
   $sudo_cmd apt-get install -y nginx-light || $sudo_cmd apt-get install -y nginx
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+need redis-server || bash scripts/setup.d/35-servers.sh
 
-echo "==> building the proxy (release)"
+echo "==> building the proxy and the BFF (release)"
 cargo build --release --locked -p th-proxy --bin proxy --example session_cookie
+cargo build --release --locked -p th-bff --bin bff --example bench_session
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 PROXY_BIN=${PROXY_BIN:-"$TARGET_DIR/release/proxy"}  # a symbolized build for PROFILE=1
+BFF_BIN=${BFF_BIN:-"$TARGET_DIR/release/bff"}        # likewise
 COOKIE_BIN="$TARGET_DIR/release/examples/session_cookie"
+SESSION_BIN="$TARGET_DIR/release/examples/bench_session"
 
 WORK=$(mktemp -d /tmp/th-bench.XXXXXX)
 PIDS=()
@@ -127,10 +152,53 @@ prefix = "/api/example"
 upstream = "http://127.0.0.1:$UP_PORT"
 CONF
 
-"$NGINX" -c "$WORK/upstream.conf" -p "$WORK" & UP_PID=$!; PIDS+=($UP_PID)
-"$NGINX" -c "$WORK/nginx.conf" -p "$WORK" & NGINX_PID=$!; PIDS+=($NGINX_PID)
-RUST_LOG=warn "$PROXY_BIN" --config "$WORK/proxy.toml" & OURS_PID=$!; PIDS+=($OURS_PID)
-COOKIE=$("$COOKIE_BIN" "$WORK/proxy.toml" "bench-opaque-access-token-0123456789abcdef")
+# The BFF: the same key, app origin and route as the proxy. The provider is
+# a closed port: discovery fails at start and would be retried on demand,
+# but /api in bearer mode never asks it.
+bff_toml() { # port store redis?
+  cat <<CONF
+listen = "127.0.0.1:$1"
+
+[oidc]
+issuer = "http://127.0.0.1:9"
+client_id = "bench"
+client_secret = "bench"
+redirect_uri = "http://127.0.0.1:8080/"
+
+[cors]
+allowed_origins = ["http://127.0.0.1:8080"]
+
+[cookies]
+keys = [{ id = "bench", key = "$KEY" }]
+
+[session]
+store = "$2"
+
+[log]
+filter = "warn"
+
+[[proxy.routes]]
+prefix = "/api/example"
+upstream = "http://127.0.0.1:$UP_PORT"
+CONF
+  if [[ $3 == redis ]]; then
+    printf '\n[redis]\nurl = "redis://127.0.0.1:%s"\n' "$REDIS_PORT"
+  fi
+}
+bff_toml "$BFF_COOKIE_PORT" cookie no >"$WORK/bff-cookie.toml"
+bff_toml "$BFF_DENY_PORT" cookie redis >"$WORK/bff-cookie-deny.toml"
+bff_toml "$BFF_REDIS_PORT" redis redis >"$WORK/bff-redis.toml"
+
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+  --logfile "$WORK/redis.log" & REDIS_PID=$!; PIDS+=("$REDIS_PID")
+"$NGINX" -c "$WORK/upstream.conf" -p "$WORK" & UP_PID=$!; PIDS+=("$UP_PID")
+"$NGINX" -c "$WORK/nginx.conf" -p "$WORK" & NGINX_PID=$!; PIDS+=("$NGINX_PID")
+RUST_LOG=warn "$PROXY_BIN" --config "$WORK/proxy.toml" & OURS_PID=$!; PIDS+=("$OURS_PID")
+declare -A SERVER_PID=([direct]=$UP_PID [nginx]=$NGINX_PID [ours]=$OURS_PID)
+for target in bff-cookie bff-cookie-deny bff-redis; do
+  RUST_LOG=warn "$BFF_BIN" --config "$WORK/$target.toml" 2>"$WORK/$target.log" &
+  SERVER_PID[$target]=$!; PIDS+=("$!")
+done
 
 wait_port() {
   for _ in $(seq 100); do
@@ -139,7 +207,23 @@ wait_port() {
   done
   echo "nothing listens on $1" >&2; exit 1
 }
-wait_port "$UP_PORT"; wait_port "$NGINX_PORT"; wait_port "$OURS_PORT"
+for port in "$REDIS_PORT" "$UP_PORT" "$NGINX_PORT" "$OURS_PORT" \
+  "$BFF_COOKIE_PORT" "$BFF_DENY_PORT" "$BFF_REDIS_PORT"; do
+  wait_port "$port"
+done
+
+# The Cookie header each target gets: the proxy's access-token cookie; for
+# the BFF a session written by its own store (cookie store: the access, ID
+# and refresh cookies, the ID token naming a sid and a sub; Redis store:
+# the session-key cookie alone).
+TOKEN="bench-opaque-access-token-0123456789abcdef"
+declare -A COOKIE
+COOKIE[ours]=$("$COOKIE_BIN" "$WORK/proxy.toml" "$TOKEN")
+COOKIE[direct]=${COOKIE[ours]}
+COOKIE[nginx]=${COOKIE[ours]}
+for target in bff-cookie bff-cookie-deny bff-redis; do
+  COOKIE[$target]=$("$SESSION_BIN" "$WORK/$target.toml" "$TOKEN")
+done
 
 # CPU time (clock ticks, user + system) of a process and its children's threads.
 cpu_ticks() {
@@ -151,46 +235,65 @@ cpu_ticks() {
   done
   echo "$total"
 }
-declare -A SERVER_PID=([direct]=$UP_PID [nginx]=$NGINX_PID [ours]=$OURS_PID)
 TICKS=$(getconf CLK_TCK)
+commandstats() { redis-cli -p "$REDIS_PORT" info commandstats | tr -d '\r'; }
 
 declare -A URL=(
   [direct]="http://127.0.0.1:$UP_PORT/things"
   [nginx]="http://127.0.0.1:$NGINX_PORT/api/example/things"
   [ours]="http://127.0.0.1:$OURS_PORT/api/example/things"
+  [bff-cookie]="http://127.0.0.1:$BFF_COOKIE_PORT/api/example/things"
+  [bff-cookie-deny]="http://127.0.0.1:$BFF_DENY_PORT/api/example/things"
+  [bff-redis]="http://127.0.0.1:$BFF_REDIS_PORT/api/example/things"
 )
-# Every target gets the same request; direct and nginx ignore the extras.
+# Every target gets the same request but for its session cookie; direct and
+# nginx ignore the extras.
 load() { # target seconds output
   oha --no-tui --output-format json -w -z "${2}s" -c "$CONNECTIONS" \
-    -H "x-csrf: 1" -H "cookie: $COOKIE" -H "accept: application/json" \
+    -H "x-csrf: 1" -H "cookie: ${COOKIE[$1]}" -H "accept: application/json" \
     "${URL[$1]}" >"$3"
 }
 
-for target in direct nginx ours; do
-  status=$(curl -s -o /dev/null -w '%{http_code}' -H "x-csrf: 1" -H "cookie: $COOKIE" "${URL[$target]}")
+for target in "${TARGET_LIST[@]}"; do
+  [[ -n ${URL[$target]:-} ]] || { echo "unknown target $target" >&2; exit 1; }
+  status=$(curl -s -o /dev/null -w '%{http_code}' -H "x-csrf: 1" -H "cookie: ${COOKIE[$target]}" "${URL[$target]}")
   [[ $status == 200 ]] || { echo "$target answered $status, not 200" >&2; exit 1; }
+  # Without its session the BFF must refuse: the 200 above is the session's.
+  if [[ $target == bff-* ]]; then
+    status=$(curl -s -o /dev/null -w '%{http_code}' -H "x-csrf: 1" "${URL[$target]}")
+    [[ $status == 401 ]] || { echo "$target answered $status without a session, not 401" >&2; exit 1; }
+  fi
   load "$target" "$WARMUP" /dev/null
 done
 
-echo "==> $ROUNDS rounds x (direct, nginx, ours), ${DURATION}s each, $CONNECTIONS connections"
+echo "==> $ROUNDS rounds x (${TARGET_LIST[*]}), ${DURATION}s each, $CONNECTIONS connections"
 for round in $(seq "$ROUNDS"); do
-  for target in direct nginx ours; do
+  for target in "${TARGET_LIST[@]}"; do
+    out="$WORK/$target-$round"
     before=$(cpu_ticks "${SERVER_PID[$target]}")
-    load "$target" "$DURATION" "$WORK/$target-$round.json"
+    redis_before=$(cpu_ticks "$REDIS_PID")
+    commandstats >"$out.redis-before"
+    load "$target" "$DURATION" "$out.json"
+    commandstats >"$out.redis-after"
     after=$(cpu_ticks "${SERVER_PID[$target]}")
-    echo "$(( (after - before) * 1000000 / TICKS ))" >"$WORK/$target-$round.cpu_us"
-    printf '  round %s %-6s %s req/s\n' "$round" "$target" \
-      "$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["summary"]["requestsPerSec"]))' "$WORK/$target-$round.json")"
+    redis_after=$(cpu_ticks "$REDIS_PID")
+    echo "$(( (after - before) * 1000000 / TICKS ))" >"$out.cpu_us"
+    echo "$(( (redis_after - redis_before) * 1000000 / TICKS ))" >"$out.redis_cpu_us"
+    printf '  round %s %-15s %s req/s\n' "$round" "$target" \
+      "$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["summary"]["requestsPerSec"]))' "$out.json")"
   done
 done
 
-PEAK_RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$OURS_PID/status")
+declare -A PEAK_RSS_KB
+for target in ours bff-cookie bff-cookie-deny bff-redis; do
+  PEAK_RSS_KB[$target]=$(awk '/VmHWM/ {print $2}' "/proc/${SERVER_PID[$target]}/status")
+done
 
 if [[ ${PROFILE:-0} == 1 ]] && command -v perf >/dev/null; then
-  echo "==> perf: our proxy under load for ${DURATION}s"
-  perf record -F 999 -p "$OURS_PID" -o "$WORK/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+  echo "==> perf: $PROFILE_TARGET under load for ${DURATION}s"
+  perf record -F 999 -p "${SERVER_PID[$PROFILE_TARGET]}" -o "$WORK/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
   perf_pid=$!
-  load ours "$DURATION" /dev/null
+  load "$PROFILE_TARGET" "$DURATION" /dev/null
   wait "$perf_pid" || true
   perf report -i "$WORK/perf.data" --sort dso --stdio 2>/dev/null | grep -v "^#" | grep -v "^$" | head -8
   perf report -i "$WORK/perf.data" --sort dso,symbol --stdio 2>/dev/null | grep -v "^#" | grep -v "^$" >"$WORK/perf.txt" || true
@@ -198,34 +301,84 @@ if [[ ${PROFILE:-0} == 1 ]] && command -v perf >/dev/null; then
   if [[ -n ${PROFILE_OUT:-} ]]; then cp "$WORK/perf.txt" "$PROFILE_OUT"; fi
 fi
 
-python3 - "$WORK" "$ROUNDS" "$PEAK_RSS_KB" "$CONNECTIONS" "$DURATION" <<'PY'
-import json, statistics, sys
-work, rounds, rss_kb, conns, duration = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
-def runs(target):
-    return [json.load(open(f"{work}/{target}-{r}.json")) for r in range(1, rounds + 1)]
+rss=""
+for target in "${!PEAK_RSS_KB[@]}"; do rss+="$target=${PEAK_RSS_KB[$target]} "; done
+python3 - "$WORK" "$ROUNDS" "$CONNECTIONS" "$DURATION" "$rss" "${TARGET_LIST[@]}" <<'PY'
+import json, re, statistics, sys
+work, rounds, conns, duration, rss = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+targets = sys.argv[6:]
+rss_kb = dict(kv.split("=") for kv in rss.split())
+
+def commands(path):
+    """Calls per Redis command in an INFO commandstats answer, without INFO's own."""
+    calls = {}
+    for line in open(path):
+        m = re.match(r"cmdstat_([^:]+):calls=(\d+)", line)
+        if m and m.group(1) != "info":
+            calls[m.group(1)] = int(m.group(2))
+    return calls
+
 rows = {}
-for target in ("direct", "nginx", "ours"):
-    rs = runs(target)
-    rps = statistics.median(r["summary"]["requestsPerSec"] for r in rs)
+redis_per_req = {}
+round_rps = {}
+for target in targets:
+    rs, cpu, redis_cpu, per_cmd = [], [], [], []
+    for r in range(1, rounds + 1):
+        base = f"{work}/{target}-{r}"
+        run = json.load(open(f"{base}.json"))
+        rs.append(run)
+        reqs = run["summary"]["requestsPerSec"] * float(duration)
+        cpu.append(int(open(f"{base}.cpu_us").read()) / reqs)
+        redis_cpu.append(int(open(f"{base}.redis_cpu_us").read()) / reqs)
+        answered = sum(run["statusCodeDistribution"].values())
+        b, a = commands(f"{base}.redis-before"), commands(f"{base}.redis-after")
+        per_cmd.append({c: (a[c] - b.get(c, 0)) / answered for c in a if a[c] != b.get(c, 0)})
+    round_rps[target] = [r["summary"]["requestsPerSec"] for r in rs]
+    rps = statistics.median(round_rps[target])
     p50 = statistics.median(r["latencyPercentiles"]["p50"] for r in rs) * 1000
     p99 = statistics.median(r["latencyPercentiles"]["p99"] for r in rs) * 1000
     ok = sum(r["statusCodeDistribution"].get("200", 0) for r in rs)
     bad = sum(v for r in rs for k, v in r["statusCodeDistribution"].items() if k != "200")
     errors = sum(sum(r.get("errorDistribution", {}).values()) for r in rs)
-    cpu_us = statistics.median(
-        int(open(f"{work}/{target}-{r}.cpu_us").read()) / json.load(open(f"{work}/{target}-{r}.json"))["summary"]["requestsPerSec"] / float(duration)
-        for r in range(1, rounds + 1))
-    rows[target] = (rps, p50, p99, ok, bad, errors, cpu_us)
+    cmds = {c: statistics.median(p.get(c, 0) for p in per_cmd) for p0 in per_cmd for c in p0}
+    redis_per_req[target] = cmds
+    rows[target] = (rps, p50, p99, ok, bad, errors, statistics.median(cpu),
+                    statistics.median(redis_cpu), sum(cmds.values()))
 print()
 print(f"median of {rounds} rounds, {duration}s each, {conns} connections")
-print(f"{'target':<8} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9} {'200s':>10} {'non-200':>8} {'errors':>7} {'server CPU us/req':>18}")
-for t, (rps, p50, p99, ok, bad, err, cpu) in rows.items():
-    print(f"{t:<8} {rps:>10.0f} {p50:>9.3f} {p99:>9.3f} {ok:>10} {bad:>8} {err:>7} {cpu:>18.1f}")
-print("(server CPU: the upstream for direct; the proxy alone, without the upstream, for nginx and ours)")
-d, n, o = rows["direct"], rows["nginx"], rows["ours"]
+print(f"{'target':<16} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'200s':>9} {'non-200':>8} {'errors':>7}"
+      f" {'CPU us/req':>11} {'Redis cmds/req':>15} {'Redis CPU us/req':>17}")
+for t, (rps, p50, p99, ok, bad, err, cpu, rcpu, cmds) in rows.items():
+    print(f"{t:<16} {rps:>9.0f} {p50:>8.3f} {p99:>8.3f} {ok:>9} {bad:>8} {err:>7}"
+          f" {cpu:>11.1f} {cmds:>15.2f} {rcpu:>17.1f}")
+print("(CPU: the measured server's own, all threads: the upstream for direct; the proxy")
+print(" or BFF alone, without the upstream, for the others; Redis CPU: redis-server's)")
+for t, cmds in redis_per_req.items():
+    if cmds:
+        print(f"Redis commands per request, {t}: " + ", ".join(f"{c.upper()} {n:.2f}" for c, n in sorted(cmds.items())))
 print()
-print(f"throughput ours/nginx  {o[0] / n[0]:.2f}x")
-print(f"throughput ours/direct {o[0] / d[0]:.2f}x  (nginx/direct {n[0] / d[0]:.2f}x)")
-print(f"p99 added over direct: ours {o[2] - d[2]:+.3f} ms, nginx {n[2] - d[2]:+.3f} ms")
-print(f"our proxy's peak RSS: {rss_kb / 1024:.1f} MiB")
+def ratio(a, b, label, extra=""):
+    if a in rows and b in rows:
+        print(f"throughput {label:<27} {rows[a][0] / rows[b][0]:.2f}x{extra}")
+ratio("ours", "nginx", "ours/nginx")
+if "direct" in rows and "nginx" in rows:
+    ratio("ours", "direct", "ours/direct", f"  (nginx/direct {rows['nginx'][0] / rows['direct'][0]:.2f}x)")
+ratio("bff-cookie", "ours", "bff-cookie/ours")
+def paired(a, b):
+    """The median of the per-round ratios: runs next to each other share
+    the machine's state, so these drift less than a ratio of medians."""
+    return statistics.median(x / y for x, y in zip(round_rps[a], round_rps[b]))
+def cpu(t):
+    """The BFF's and Redis's CPU per request."""
+    return rows[t][6] + rows[t][7]
+for a, goal in (("bff-redis", "goal >= 0.80x"), ("bff-cookie-deny", "goal: cost < 10 %")):
+    if a in rows and "bff-cookie" in rows:
+        rs = (rows[a][0] / rows["bff-cookie"][0], paired(a, "bff-cookie"), cpu("bff-cookie") / cpu(a))
+        print(f"{a}/bff-cookie ({goal}): " + ", ".join(
+            f"{r:.2f}x (cost {(1 - r) * 100:.1f} %) {how}" for r, how in
+            zip(rs, ("by median req/s", "by the rounds' own ratios", "by CPU per request, BFF + Redis"))))
+if "direct" in rows:
+    d = rows["direct"][2]
+    print("p99 added over direct: " + ", ".join(f"{t} {rows[t][2] - d:+.3f} ms" for t in rows if t != "direct"))
+print("peak RSS: " + ", ".join(f"{t} {int(kb) / 1024:.1f} MiB" for t, kb in sorted(rss_kb.items()) if t in rows))
 PY

@@ -7,9 +7,7 @@ use crate::routes::{
     backchannel_logout, claims, health, json_body, login, logout, refresh, session, sessions,
     userinfo,
 };
-use crate::session::{
-    CookieStore, RedisStore, SessionRegistry, SessionStore, StoreTokens, redis_pool,
-};
+use crate::session::{CookieStore, RedisStore, SessionRegistry, SessionStore, StoreTokens};
 use crate::state::AppState;
 use actix_web::dev::Server;
 use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
@@ -43,29 +41,7 @@ impl Application {
         if let Err(e) = oidc.warm_up().await {
             tracing::warn!(error = %e, "the provider's metadata could not be loaded; retrying on demand");
         }
-        let store: Arc<dyn SessionStore> = match &config.session_store {
-            StoreChoice::Cookie(redis) => {
-                // With [redis], the server can end sessions whose cookies live on.
-                let registry = match redis {
-                    Some(redis) => Some(SessionRegistry::new(
-                        redis_pool(redis).map_err(std::io::Error::other)?,
-                        &redis.key_prefix,
-                        Duration::from_millis(redis.timeout_ms),
-                    )),
-                    None => None,
-                };
-                Arc::new(CookieStore::new(
-                    config.vault.clone(),
-                    registry,
-                    config.session_lifetime,
-                ))
-            }
-            StoreChoice::Redis(redis) => Arc::new(
-                RedisStore::new(redis, config.vault.clone())
-                    .await
-                    .map_err(std::io::Error::other)?,
-            ),
-        };
+        let store = session_store(&config).await?;
         // The API proxy reads access tokens through the same seam.
         let proxy = config
             .proxy
@@ -161,6 +137,30 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The session store `config` chooses, as the server uses it (the
+/// `bench_session` example writes sessions through it too).
+pub async fn session_store(config: &Config) -> std::io::Result<Arc<dyn SessionStore>> {
+    Ok(match &config.session_store {
+        StoreChoice::Cookie(redis) => {
+            // With [redis], the server can end sessions whose cookies live on.
+            let registry = match redis {
+                Some(redis) => Some(SessionRegistry::new(redis).map_err(std::io::Error::other)?),
+                None => None,
+            };
+            Arc::new(CookieStore::new(
+                config.vault.clone(),
+                registry,
+                config.session_lifetime,
+            ))
+        }
+        StoreChoice::Redis(redis) => Arc::new(
+            RedisStore::new(redis, config.vault.clone())
+                .await
+                .map_err(std::io::Error::other)?,
+        ),
+    })
 }
 
 async fn not_found() -> HttpResponse {

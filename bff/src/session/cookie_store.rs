@@ -7,7 +7,7 @@ use super::{
 use actix_web::HttpRequest;
 use std::sync::Arc;
 use std::time::Duration;
-use th_cookies::{AccessTokenPayload, CookieKind, Secret, Vault};
+use th_cookies::{AccessTokenPayload, CookieKind, RequestCookies, Secret, Vault};
 use th_proxy::app_origin::RequestContext;
 
 /// Tokens in sealed cookies (the default store).
@@ -27,6 +27,26 @@ impl CookieStore {
             vault,
             registry,
             lifetime,
+        }
+    }
+
+    /// The ID cookie's session, if it is live: not expired, made on `app`'s
+    /// host, not ended on the server.
+    async fn live_id(
+        &self,
+        cookies: &RequestCookies,
+        app: Option<&str>,
+        now: i64,
+    ) -> Result<Option<IdTokenPayload>, StoreError> {
+        let id = self
+            .vault
+            .read_json::<IdTokenPayload>(cookies, CookieKind::Id)
+            .ok()
+            .filter(|id| id.session_expires_at > now)
+            .filter(|id| id.belongs_to(app));
+        match id {
+            Some(id) if self.ended(&id).await? => Ok(None),
+            other => Ok(other),
         }
     }
 
@@ -52,15 +72,26 @@ impl SessionStore for CookieStore {
         req: &HttpRequest,
     ) -> Result<Option<AccessTokenPayload>, StoreError> {
         let app = RequestContext::of(req).app;
+        let app = app.as_ref().map(|o| o.as_str());
+        let cookies = request_cookies(req);
+        let Some(access) = self
+            .vault
+            .read_json::<AccessTokenPayload>(&cookies, CookieKind::Access)
+            .ok()
+            .filter(|a| a.belongs_to(app))
+        else {
+            return Ok(None);
+        };
         // With a registry, the ID cookie says whether the session was ended.
-        if self.registry.is_some() && self.id_token(req, crate::clock::now()).await?.is_none() {
+        if self.registry.is_some()
+            && self
+                .live_id(&cookies, app, crate::clock::now())
+                .await?
+                .is_none()
+        {
             return Ok(None);
         }
-        Ok(self
-            .vault
-            .read_json::<AccessTokenPayload>(&request_cookies(req), CookieKind::Access)
-            .ok()
-            .filter(|a| a.belongs_to(app.as_ref().map(|o| o.as_str()))))
+        Ok(Some(access))
     }
 
     async fn id_token(
@@ -69,16 +100,8 @@ impl SessionStore for CookieStore {
         now: i64,
     ) -> Result<Option<IdTokenPayload>, StoreError> {
         let app = RequestContext::of(req).app;
-        let id = self
-            .vault
-            .read_json::<IdTokenPayload>(&request_cookies(req), CookieKind::Id)
-            .ok()
-            .filter(|id| id.session_expires_at > now)
-            .filter(|id| id.belongs_to(app.as_ref().map(|o| o.as_str())));
-        match id {
-            Some(id) if self.ended(&id).await? => Ok(None),
-            other => Ok(other),
-        }
+        self.live_id(&request_cookies(req), app.as_ref().map(|o| o.as_str()), now)
+            .await
     }
 
     async fn refresh_token(&self, req: &HttpRequest) -> Result<Option<Secret>, StoreError> {

@@ -1,9 +1,11 @@
 //! The server-side store: the tokens in Redis, the browser holding only a
 //! sealed session key.
 //!
-//! Entries are written and read through actix-session's Redis storage
+//! Entries are written through actix-session's Redis storage
 //! (`RedisSessionStore`, over a deadpool pool that connects lazily, so the
-//! BFF starts while Redis is down and reconnects by itself). Each entry is
+//! BFF starts while Redis is down and reconnects by itself) and read, on
+//! every request, with one GET over the registry's per-thread connection
+//! (see `registry.rs`), decoded as actix-session does. Each entry is
 //! one field holding the session's tokens sealed with the cookie key ring
 //! (associated data [`SEAL_NAME`]): a Redis dump or snapshot reveals no
 //! token. The entry expires with the session. The session key (64 random
@@ -22,6 +24,7 @@ use super::{
 use actix_session::storage::{RedisSessionStore, SessionKey, SessionStore as _};
 use actix_web::HttpRequest;
 use actix_web::cookie::time::Duration as CookieDuration;
+use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::future::Future;
@@ -51,7 +54,8 @@ pub struct RedisSettings {
     /// Prepended to every key, so several deployments can share a Redis.
     #[serde(default = "default_key_prefix")]
     pub key_prefix: String,
-    /// Connections kept to Redis per BFF process.
+    /// Pooled connections per BFF process (writes, rarer reads); the
+    /// per-request reads use one more connection per worker thread.
     #[serde(default = "default_pool_size")]
     pub pool_size: usize,
 }
@@ -103,7 +107,9 @@ struct UsersSessions {
 pub struct RedisStore {
     vault: Arc<Vault>,
     sessions: RedisSessionStore,
-    pool: deadpool_redis::Pool,
+    /// `<key_prefix>:session:`, before each session key (as actix-session
+    /// names the entries it writes).
+    session_prefix: String,
     registry: SessionRegistry,
     timeout: Duration,
 }
@@ -171,11 +177,11 @@ impl RedisStore {
         settings: &RedisSettings,
         vault: Arc<Vault>,
     ) -> Result<Self, RedisSettingsError> {
-        let pool = redis_pool(settings)?;
         let timeout = Duration::from_millis(settings.timeout_ms);
-        let registry = SessionRegistry::new(pool.clone(), &settings.key_prefix, timeout);
-        let prefix = format!("{}:session:", settings.key_prefix);
-        let sessions = RedisSessionStore::builder_pooled(pool.clone())
+        let registry = SessionRegistry::new(settings)?;
+        let session_prefix = format!("{}:session:", settings.key_prefix);
+        let prefix = session_prefix.clone();
+        let sessions = RedisSessionStore::builder_pooled(registry.pool().clone())
             .cache_keygen(move |key| format!("{prefix}{key}"))
             .build()
             .await
@@ -184,7 +190,7 @@ impl RedisStore {
         Ok(Self {
             vault,
             sessions,
-            pool,
+            session_prefix,
             registry,
             timeout,
         })
@@ -218,9 +224,22 @@ impl RedisStore {
 
     /// The tokens under `key`, if they exist and open.
     async fn load_key(&self, key: &SessionKey) -> Result<Option<Bundle>, StoreError> {
-        let state = self
-            .bounded("loading a session", self.sessions.load(key))
+        // Read here rather than through actix-session's `load`, which would
+        // check a connection out of the pool (a round trip of its own) on
+        // every request: one GET of the entry actix-session wrote, a JSON
+        // map of fields, decoded as it does.
+        let entry = format!("{}{}", self.session_prefix, key.as_ref());
+        let value: Option<String> = self
+            .registry
+            .reads()
+            .run("loading a session", |mut conn| async move {
+                conn.get(&entry).await
+            })
             .await?;
+        let state = value
+            .map(|v| serde_json::from_str::<HashMap<String, String>>(&v))
+            .transpose()
+            .map_err(|e| StoreError::Unavailable(format!("loading a session: {e}")))?;
         let Some(sealed) = state.as_ref().and_then(|s| s.get(FIELD)) else {
             return Ok(None);
         };
@@ -501,7 +520,12 @@ impl SessionStore for RedisStore {
 
     async fn is_ready(&self) -> bool {
         let ping = async {
-            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
+            let mut conn = self
+                .registry
+                .pool()
+                .get()
+                .await
+                .map_err(|e| e.to_string())?;
             redis::cmd("PING")
                 .query_async::<String>(&mut conn)
                 .await

@@ -12,18 +12,103 @@
 //! `deny:sid:<h>` and `deny:sub:<h>` (cookie store, living as long as the
 //! longest session), `jti:<h>` (until the logout token's expiry). Every call
 //! is bounded by the timeout.
+//!
+//! The reads made on every request (the deny-list check, the Redis store's
+//! session load) go over [`Reads`]: one multiplexed connection per worker
+//! thread, kept between requests. A pool checkout costs a round trip of its
+//! own (deadpool-redis sends `UNWATCH` and `PING` before handing out a
+//! connection) and may hand out a connection whose task runs on another
+//! worker; the rarer writes still go through the pool.
 
 use super::StoreError;
+use super::redis_store::{RedisSettings, RedisSettingsError, redis_pool};
 use redis::AsyncCommands;
+use redis::aio::MultiplexedConnection;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Mutex;
+use std::thread::ThreadId;
 use std::time::Duration;
 
 /// The Redis side of sessions, shared by both stores.
 pub struct SessionRegistry {
     pool: deadpool_redis::Pool,
+    reads: Reads,
     prefix: String,
     timeout: Duration,
+}
+
+/// One multiplexed connection per thread, made on first use (nothing is
+/// contacted before, so the BFF starts while Redis is down). A call that
+/// fails or times out drops its thread's connection; the next call on that
+/// thread connects anew.
+pub(super) struct Reads {
+    client: redis::Client,
+    timeout: Duration,
+    by_thread: Mutex<HashMap<ThreadId, MultiplexedConnection>>,
+}
+
+impl Reads {
+    fn new(settings: &RedisSettings) -> Result<Self, RedisSettingsError> {
+        Ok(Self {
+            client: redis::Client::open(settings.url.expose())
+                .map_err(|_| RedisSettingsError::Url)?,
+            timeout: Duration::from_millis(settings.timeout_ms),
+            by_thread: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn cached(&self) -> Option<MultiplexedConnection> {
+        let by_thread = self.by_thread.lock().unwrap_or_else(|e| e.into_inner());
+        by_thread.get(&std::thread::current().id()).cloned()
+    }
+
+    async fn connection(&self) -> Result<MultiplexedConnection, String> {
+        if let Some(conn) = self.cached() {
+            return Ok(conn);
+        }
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(self.timeout)
+            .set_response_timeout(self.timeout);
+        let conn = self
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.by_thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(std::thread::current().id(), conn.clone());
+        Ok(conn)
+    }
+
+    fn forget(&self) {
+        self.by_thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&std::thread::current().id());
+    }
+
+    /// Runs `call` on this thread's connection within the timeout.
+    pub(super) async fn run<T, F>(
+        &self,
+        what: &str,
+        call: impl FnOnce(MultiplexedConnection) -> F,
+    ) -> Result<T, StoreError>
+    where
+        F: Future<Output = redis::RedisResult<T>>,
+    {
+        let result = bounded(self.timeout, what, async {
+            let conn = self.connection().await?;
+            call(conn).await.map_err(|e| e.to_string())
+        })
+        .await;
+        if result.is_err() {
+            self.forget();
+        }
+        result
+    }
 }
 
 /// What a logout names: a provider session, a user, or both.
@@ -34,13 +119,24 @@ pub struct Ended<'a> {
 }
 
 impl SessionRegistry {
-    /// A registry over `pool`, keys under `prefix`.
-    pub fn new(pool: deadpool_redis::Pool, prefix: &str, timeout: Duration) -> Self {
-        Self {
-            pool,
-            prefix: prefix.to_owned(),
-            timeout,
-        }
+    /// A registry for `[redis]`; nothing is contacted yet.
+    pub fn new(settings: &RedisSettings) -> Result<Self, RedisSettingsError> {
+        Ok(Self {
+            pool: redis_pool(settings)?,
+            reads: Reads::new(settings)?,
+            prefix: settings.key_prefix.clone(),
+            timeout: Duration::from_millis(settings.timeout_ms),
+        })
+    }
+
+    /// The pool the rarer calls share.
+    pub(super) fn pool(&self) -> &deadpool_redis::Pool {
+        &self.pool
+    }
+
+    /// The connections the per-request reads use.
+    pub(super) fn reads(&self) -> &Reads {
+        &self.reads
     }
 
     async fn bounded<T>(
@@ -104,16 +200,13 @@ impl SessionRegistry {
         if keys.is_empty() {
             return Ok(false);
         }
-        self.bounded("checking the ended sessions", async {
-            let mut conn = self.connection().await?;
-            let ended_at: Vec<Option<i64>> = redis::cmd("MGET")
-                .arg(&keys)
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(ended_at.into_iter().flatten().any(|at| at >= since))
-        })
-        .await
+        let ended_at: Vec<Option<i64>> = self
+            .reads
+            .run("checking the ended sessions", |mut conn| async move {
+                redis::cmd("MGET").arg(&keys).query_async(&mut conn).await
+            })
+            .await?;
+        Ok(ended_at.into_iter().flatten().any(|at| at >= since))
     }
 
     /// Notes that session `key` belongs to `sid`/`sub`, for `lifetime`.
@@ -345,8 +438,22 @@ pub(super) async fn bounded<T, E: std::fmt::Display>(
 
 /// An id as it appears in a key name: its SHA-256, hex.
 pub(super) fn hashed(id: &str) -> String {
-    Sha256::digest(id.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(64);
+    for b in Sha256::digest(id.as_bytes()) {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_named_by_their_sha256_in_lower_case_hex() {
+        assert_eq!(
+            super::hashed("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 }
