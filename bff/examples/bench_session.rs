@@ -12,7 +12,7 @@
 use actix_web::test::TestRequest;
 use th_bff::configuration::Settings;
 use th_bff::session::{IdTokenPayload, NewTokens, RefreshUpdate};
-use th_cookies::{AccessTokenPayload, Secret};
+use th_cookies::{AccessTokenPayload, Secret, SessionMark};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -30,6 +30,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 token: Secret::new(token),
                 expires_at: Some((now + 3600).min(ends)),
                 app: None,
+                session: Some(SessionMark {
+                    sid: Some("bench-provider-session".to_owned()),
+                    sub: Some("bench-user".to_owned()),
+                    since: now,
+                }),
             },
             refresh: RefreshUpdate::Replace(&refresh),
             id: IdTokenPayload {

@@ -19,7 +19,7 @@ mod vault;
 
 pub use chunks::MAX_CHUNK_LEN;
 pub use key_ring::{CookieKey, KeyRing, KeyRingError, OpenError, generate_key_base64};
-pub use payload::{AccessTokenPayload, unix_now};
+pub use payload::{AccessTokenPayload, SessionMark, unix_now};
 pub use policy::{CookieKind, CookiePolicy, PolicyError};
 pub use request_cookies::RequestCookies;
 pub use secret::Secret;

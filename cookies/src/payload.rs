@@ -18,6 +18,23 @@ pub struct AccessTokenPayload {
     /// session there. Absent in cookies written before it existed.
     #[serde(rename = "h", default, skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
+    /// Which session the token belongs to, so a server that records ended
+    /// sessions can refuse it from this cookie alone. Absent in cookies
+    /// written before it existed.
+    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionMark>,
+}
+
+/// What a logout can name a session by: the provider's session (`sid`), the
+/// user (`sub`), and when the session began (a later login is a new one).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionMark {
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(rename = "c", default)]
+    pub since: i64,
 }
 
 /// Seconds since the Unix epoch: the clock every expiry in a cookie is read against.
@@ -49,6 +66,7 @@ mod tests {
             token: Secret::new("t"),
             expires_at: Some(100),
             app: None,
+            session: None,
         };
         assert!(p.is_expired(100));
         assert!(!p.is_expired(99));
@@ -56,6 +74,7 @@ mod tests {
             token: Secret::new("t"),
             expires_at: None,
             app: None,
+            session: None,
         };
         assert!(!no_exp.is_expired(i64::MAX));
     }
@@ -66,6 +85,7 @@ mod tests {
             token: Secret::new("t"),
             expires_at: None,
             app: Some("https://app.example".into()),
+            session: None,
         };
         assert!(bound.belongs_to(Some("https://app.example")));
         assert!(!bound.belongs_to(Some("https://admin.example")));

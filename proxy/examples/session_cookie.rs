@@ -20,6 +20,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         token: Secret::new(token),
         expires_at: Some(now.as_secs() as i64 + 3600),
         app: None,
+        session: None,
     };
     let cookies = vault.write_json(
         &RequestCookies::default(),

@@ -11,7 +11,7 @@ use crate::oidc::id_token::decode_claims;
 use crate::session::{IdTokenPayload, NewTokens, RefreshUpdate};
 use crate::state::AppState;
 use actix_web::HttpRequest;
-use th_cookies::{AccessTokenPayload, CookieOut};
+use th_cookies::{AccessTokenPayload, CookieOut, SessionMark};
 
 /// `now + secs`, saturating, never past `cap`.
 pub(crate) fn expiry(now: i64, secs: u64, cap: i64) -> i64 {
@@ -60,6 +60,11 @@ pub(crate) async fn save_tokens(
             token: tokens.access_token.clone(),
             expires_at: Some(expiry(now, lifetime, session_expires_at)),
             app: app.clone(),
+            session: Some(SessionMark {
+                sid: sid.clone(),
+                sub: sub.clone(),
+                since,
+            }),
         },
         refresh,
         id: IdTokenPayload {

@@ -7,7 +7,7 @@ use super::{
 use actix_web::HttpRequest;
 use std::sync::Arc;
 use std::time::Duration;
-use th_cookies::{AccessTokenPayload, CookieKind, RequestCookies, Secret, Vault};
+use th_cookies::{AccessTokenPayload, CookieKind, RequestCookies, Secret, SessionMark, Vault};
 use th_proxy::app_origin::RequestContext;
 
 /// Tokens in sealed cookies (the default store).
@@ -52,14 +52,23 @@ impl CookieStore {
 
     /// Whether the server recorded this session as ended.
     async fn ended(&self, id: &IdTokenPayload) -> Result<bool, StoreError> {
+        self.ended_mark(&SessionMark {
+            sid: id.sid.clone(),
+            sub: id.sub.clone(),
+            since: id.since.unwrap_or(0),
+        })
+        .await
+    }
+
+    async fn ended_mark(&self, mark: &SessionMark) -> Result<bool, StoreError> {
         let Some(registry) = &self.registry else {
             return Ok(false);
         };
         let session = Ended {
-            sid: id.sid.as_deref(),
-            sub: id.sub.as_deref(),
+            sid: mark.sid.as_deref(),
+            sub: mark.sub.as_deref(),
         };
-        registry.is_denied(session, id.since.unwrap_or(0)).await
+        registry.is_denied(session, mark.since).await
     }
 }
 
@@ -82,16 +91,19 @@ impl SessionStore for CookieStore {
         else {
             return Ok(None);
         };
-        // With a registry, the ID cookie says whether the session was ended.
-        if self.registry.is_some()
-            && self
+        if self.registry.is_none() {
+            return Ok(Some(access));
+        }
+        // Whether the session was ended: the access cookie names it (one
+        // cookie opened per API call); older cookies through the ID cookie.
+        let ended = match &access.session {
+            Some(mark) => self.ended_mark(mark).await?,
+            None => self
                 .live_id(&cookies, app, crate::clock::now())
                 .await?
-                .is_none()
-        {
-            return Ok(None);
-        }
-        Ok(Some(access))
+                .is_none(),
+        };
+        Ok((!ended).then_some(access))
     }
 
     async fn id_token(

@@ -163,6 +163,37 @@ async fn logout_with_the_cookie_store_and_redis_ends_copied_cookies_too() {
     assert_eq!(browser.get("/bff/claims").await.status, 401);
 }
 
+#[tokio::test]
+async fn the_api_refuses_an_ended_cookie_store_session_from_its_access_cookie_alone() {
+    let (stub, redis) = (StubIssuer::start().await, TestRedis::start());
+    let upstream = crate::api_proxy::start_upstream(stub.issuer.clone()).await;
+    let toml = AppOptions::for_issuer(&stub.issuer).toml().replacen(
+        "[session]",
+        "[session]\nstore = \"cookie\"",
+        1,
+    ) + &format!(
+        "\n[redis]\nurl = \"{}\"\n[proxy]\n[[proxy.routes]]\n\
+             prefix = \"/api/echo\"\nupstream = \"{upstream}\"\n",
+        redis.url()
+    );
+    let mut browser = spawn_app_toml(&toml).await;
+    sign_in(&mut browser, &stub, "mallory", "sid-12").await;
+    // Only the access cookie: the API call needs no other to be checked.
+    let mut api_only = browser.clone_handle();
+    api_only.jar = browser
+        .jar
+        .iter()
+        .filter(|(name, _)| name.ends_with("-at"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert_eq!(api_only.jar.len(), 1, "{:?}", browser.jar.keys());
+    assert_eq!(api_only.get("/api/echo/x").await.status, 200);
+    let token = signed(&logout_claims(&stub, Some("sid-12"), None));
+    assert_eq!(post_logout_token(&browser, &token).await.0, 200);
+    assert_eq!(api_only.get("/api/echo/x").await.status, 401);
+    assert_eq!(browser.get("/api/echo/x").await.status, 401);
+}
+
 /// Posts the token made from good claims by `spoil` (or `token` itself)
 /// to a signed-in BFF: 400 `invalid_logout_token`, and the session lives.
 async fn refused(case: &str, make: impl FnOnce(&StubIssuer, Value) -> String) {

@@ -78,6 +78,7 @@ impl TestProxy {
             token: Secret::new(token),
             expires_at,
             app: None,
+            session: None,
         };
         self.vault
             .write_json(
