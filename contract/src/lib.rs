@@ -28,6 +28,10 @@ pub mod paths {
     pub const SESSIONS: &str = "/bff/sessions";
     pub const SESSIONS_END_OTHERS: &str = "/bff/sessions/end-others";
     pub const HEALTHZ: &str = "/healthz";
+    /// The path prefixes the BFF and its proxy own on the app's origin
+    /// (`trunk serve` and CloudFront send them to the BFF): no page of the
+    /// app may live under one, or reloading it would load the BFF's answer.
+    pub const RESERVED_PREFIXES: [&str; 2] = ["/bff", "/api"];
     pub const READYZ: &str = "/readyz";
 }
 

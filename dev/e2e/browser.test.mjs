@@ -184,7 +184,7 @@ test("the provider's userinfo appears", async () => {
 
 test('the example API answers through the proxy', async () => {
   await page.locator('nav a', { hasText: 'API' }).click();
-  assert.equal(new URL(page.url()).pathname, '/api');
+  assert.equal(new URL(page.url()).pathname, '/call');
   await page.locator('#api-body').waitFor();
   const answer = JSON.parse(await page.locator('#api-body').innerText());
   assert.equal(answer.sub, 'alice');
@@ -198,6 +198,28 @@ test('the example API answers through the proxy', async () => {
 
 test('the page is cross-origin isolated', async () => {
   assert.equal(await page.evaluate(() => self.crossOriginIsolated), true);
+});
+
+test('reloading every page while signed in shows that page again', async () => {
+  // Each page's own element; a page under a path the BFF owns would load
+  // the BFF's JSON instead (the app's API page once lived at /api).
+  const pages = [
+    ['Overview', '#claims'],
+    ['Userinfo', '#userinfo'],
+    ['Sessions', '#sessions'],
+    // Last: the tests after this one start on the API page.
+    ['API', '#api-answer'],
+  ];
+  for (const [tab, marker] of pages) {
+    await page.locator('nav a', { hasText: tab }).click();
+    await page.locator(marker).waitFor();
+    const before = new URL(page.url()).pathname;
+    const answer = await page.reload();
+    assert.match(answer.headers()['content-type'] ?? '', /text\/html/, `${tab} (${before})`);
+    await page.locator(marker).waitFor();
+    await page.locator('#user-name').waitFor();
+    assert.equal(new URL(page.url()).pathname, before, tab);
+  }
 });
 
 test('no token in web storage, document.cookie, the URL or the page', async () => {
@@ -249,7 +271,7 @@ test('two tabs whose access token expired together share one refresh', async () 
   const second = await context.newPage();
   watch(second, 'tab 2');
   try {
-    await second.goto(new URL('/api', stack.spaUrl).href);
+    await second.goto(new URL('/call', stack.spaUrl).href);
     await second.locator('#api-body').waitFor();
     await waitForAccessTokenExpiry();
     exchanges.length = 0;
@@ -325,10 +347,10 @@ test('sign-out clears the session and the app shows signed-out', async () => {
 });
 
 test('a deep link survives the login round trip', async () => {
-  const deepLink = '/api?view=deep#answer';
+  const deepLink = '/call?view=deep#answer';
   await page.goto(new URL(deepLink, stack.spaUrl).href);
   await page.locator('#sign-in').waitFor();
-  assert.match(await page.locator('.hero').innerText(), /return to \/api\?view=deep#answer/);
+  assert.match(await page.locator('.hero').innerText(), /return to \/call\?view=deep#answer/);
   await page.locator('#sign-in').click();
   await page.waitForURL((url) => url.origin !== spaOrigin());
   await completeProviderForms('bob');

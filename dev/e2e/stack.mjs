@@ -116,7 +116,8 @@ function contentSecurityPolicy(indexHtml) {
 }
 
 /** Serves dist/ like CloudFront (SPA routing, COEP/COOP/CSP) and proxies
- * /bff and /api to the BFF. */
+ * /bff and /api to the BFF, as `trunk serve` does: the prefixes themselves
+ * and everything under them. */
 async function startSpaServer(port, distDir, bffPort) {
   const indexHtml = fs.readFileSync(path.join(distDir, 'index.html'), 'utf8');
   const securityHeaders = {
@@ -129,7 +130,7 @@ async function startSpaServer(port, distDir, bffPort) {
   };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://spa');
-    if (url.pathname.startsWith('/bff/') || url.pathname.startsWith('/api/')) {
+    if (/^\/(bff|api)(\/|$)/.test(url.pathname)) {
       const upstream = http.request(
         { host: '127.0.0.1', port: bffPort, method: req.method, path: req.url, headers: req.headers },
         (answer) => {

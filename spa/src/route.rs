@@ -27,7 +27,7 @@ impl Route {
         match path.trim_end_matches('/') {
             "" => Self::Overview,
             "/userinfo" => Self::Userinfo,
-            "/api" => Self::Api,
+            "/call" => Self::Api,
             "/sessions" => Self::Sessions,
             _ => Self::NotFound,
         }
@@ -38,7 +38,8 @@ impl Route {
         match self {
             Self::Overview | Self::NotFound => "/",
             Self::Userinfo => "/userinfo",
-            Self::Api => "/api",
+            // Not "/api": that prefix is the proxy's (see `RESERVED_PREFIXES`).
+            Self::Api => "/call",
             Self::Sessions => "/sessions",
         }
     }
@@ -139,11 +140,44 @@ mod tests {
     #[test]
     fn paths_map_to_pages() {
         assert_eq!(Route::from_path("/"), Route::Overview);
-        assert_eq!(Route::from_path("/api"), Route::Api);
-        assert_eq!(Route::from_path("/api/"), Route::Api);
+        assert_eq!(Route::from_path("/call"), Route::Api);
+        assert_eq!(Route::from_path("/call/"), Route::Api);
+        assert_eq!(Route::from_path("/api"), Route::NotFound);
         assert_eq!(Route::from_path("/userinfo"), Route::Userinfo);
         assert_eq!(Route::from_path("/sessions"), Route::Sessions);
         assert_eq!(Route::from_path("/nope"), Route::NotFound);
+    }
+
+    /// The path prefixes `trunk serve` sends to the BFF (Trunk.toml's
+    /// `[[proxy]] backend`s), besides the contract's own list.
+    fn proxied_prefixes() -> Vec<String> {
+        include_str!("../../Trunk.toml")
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("backend = \""))
+            .filter_map(|rest| rest.strip_suffix('"'))
+            .filter_map(|url| url.split_once("://").map(|(_, r)| r))
+            .filter_map(|r| r.find('/').map(|i| r[i..].to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn no_page_lives_under_a_prefix_the_bff_owns() {
+        let proxied = proxied_prefixes();
+        assert!(!proxied.is_empty(), "Trunk.toml's proxies were not found");
+        let reserved = th_contract::paths::RESERVED_PREFIXES
+            .iter()
+            .map(|p| (*p).to_owned())
+            .chain(proxied);
+        for prefix in reserved {
+            for tab in Route::TABS {
+                let path = tab.path();
+                // Trunk and CloudFront match by prefix, so "/api" and "/apis" too.
+                assert!(
+                    !path.starts_with(prefix.as_str()),
+                    "the page {path} lives under {prefix}"
+                );
+            }
+        }
     }
 
     #[test]
