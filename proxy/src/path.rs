@@ -5,7 +5,8 @@
 //! some treat `\` as `/`, some drop `;params` from a segment before
 //! resolving dots (`..;/` is `../` to Tomcat), some decode `%2f` into a
 //! separator. So the raw path is percent-decoded exactly once and refused
-//! (400, never forwarded) when it holds an encoded `/`, `\` or `.`, a literal
+//! (400, never forwarded) when it holds an encoded `/`, `\`, `.` or `;` (the
+//! canonical form would turn `%3B` into a path parameter), a literal
 //! `\`, a dot segment (with or without `;` parameters), an escape left after
 //! the one decode (double encoding), a control byte, or a malformed escape.
 //! What passes is re-encoded with one encode set, so the upstream sees
@@ -18,7 +19,7 @@ use percent_encoding::{AsciiSet, CONTROLS, percent_encode};
 pub enum PathError {
     #[error("a `%` that is not followed by two hex digits")]
     MalformedEscape,
-    #[error("an encoded `/`, `\\` or `.`")]
+    #[error("an encoded `/`, `\\`, `.` or `;`")]
     EncodedSeparatorOrDot,
     #[error("a backslash")]
     Backslash,
@@ -67,7 +68,7 @@ pub fn decode_checked(raw: &str) -> Result<Vec<u8>, PathError> {
                 return Err(PathError::MalformedEscape);
             };
             let decoded = hi << 4 | lo;
-            if matches!(decoded, b'/' | b'\\' | b'.') {
+            if matches!(decoded, b'/' | b'\\' | b'.' | b';') {
                 return Err(PathError::EncodedSeparatorOrDot);
             }
             out.push(decoded);
@@ -219,8 +220,9 @@ mod properties {
     /// Raw paths built from the spellings that trip servers up.
     fn tricky() -> impl Strategy<Value = String> {
         let piece = prop::sample::select(vec![
-            "/", "//", ".", "..", "%2e", "%2E", "%2f", "%2F", "%5c", "\\", ";", ";x=1", "%25",
-            "%252e", "%", "%g1", "a", "api", "%41", "%00", "%7f", "?", "#", " ", "é", "%c3%a9",
+            "/", "//", ".", "..", "%2e", "%2E", "%2f", "%2F", "%5c", "\\", ";", ";x=1", "%3b",
+            "%3B", "%25", "%252e", "%", "%g1", "a", "api", "%41", "%00", "%7f", "?", "#", " ", "é",
+            "%c3%a9",
         ]);
         prop::collection::vec(piece, 0..12).prop_map(|p| format!("/{}", p.concat()))
     }

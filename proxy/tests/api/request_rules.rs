@@ -242,6 +242,10 @@ async fn paths_an_upstream_may_read_differently_are_400_and_never_forwarded() {
         "/api/echo/%252e%252e%252fadmin",
         "/api/echo/a%00b",
         "/api/echo/%zz",
+        // Forwarded as `secret;.css`: a path parameter to Tomcat or Spring
+        // (`/secret`), a stylesheet to a cache in front of them.
+        "/api/echo/secret%3B.css",
+        "/api/echo/secret%3b.css",
         "/%61pi/echo/%2e%2e/admin",
     ] {
         let (status, body) = raw_get(&proxy, path).await;
