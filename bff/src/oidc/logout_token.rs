@@ -305,3 +305,72 @@ mod tests {
         assert_eq!(check(old), Err(LogoutTokenError::Expired));
     }
 }
+
+/// Any claim of a good token replaced by any JSON value: no panic, and what
+/// is accepted still meets every rule of §2.6 that the claims carry.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    const NOW: i64 = 1_800_000_000;
+    const CLAIMS: [&str; 9] = [
+        "iss", "aud", "iat", "exp", "jti", "sid", "sub", "events", "nonce",
+    ];
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            prop::sample::select(vec![i64::MIN, i64::MAX, 0, NOW, NOW + 60, NOW - 600])
+                .prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|f| json!(f)),
+            ".{0,12}".prop_map(Value::String),
+            Just(json!("bff")),
+            Just(json!("https://id.example")),
+            Just(json!(BACKCHANNEL_EVENT)),
+        ];
+        leaf.prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![Just(BACKCHANNEL_EVENT.to_owned()), ".{0,8}"],
+                    inner,
+                    0..3
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_claim_any_value_never_panics_and_what_passes_is_valid(
+            changes in prop::collection::vec((prop::sample::select(CLAIMS.to_vec()), prop::option::of(any_json())), 0..4),
+        ) {
+            let mut claims = json!({
+                "iss": "https://id.example", "aud": "bff", "iat": NOW - 5, "exp": NOW + 120,
+                "jti": "j-1", "sid": "s-1", "events": { BACKCHANNEL_EVENT: {} },
+            });
+            let map = claims.as_object_mut().unwrap();
+            for (name, value) in changes {
+                match value {
+                    Some(v) => { map.insert(name.to_owned(), v); }
+                    None => { map.remove(name); }
+                }
+            }
+            if let Ok(token) = check_claims(map, "bff", "https://id.example", NOW) {
+                prop_assert_eq!(map["iss"].as_str(), Some("https://id.example"));
+                prop_assert!(!map.contains_key("nonce"));
+                prop_assert!(map["events"][BACKCHANNEL_EVENT].is_object());
+                prop_assert!(token.sid.is_some() || token.sub.is_some());
+                prop_assert!(!token.jti.is_empty());
+                prop_assert!(token.remember_until >= NOW - SKEW_SECS);
+                let iat = map["iat"].as_i64().unwrap();
+                prop_assert!(iat <= NOW + SKEW_SECS);
+            }
+        }
+    }
+}
