@@ -161,7 +161,6 @@ pub mod codes {
     /// Listing or ending sessions with a store that cannot (the cookie store).
     pub const SESSIONS_UNAVAILABLE: &str = "sessions_unavailable";
     pub const SESSION_NOT_FOUND: &str = "session_not_found";
-    pub const INTERNAL: &str = "internal_error";
 }
 
 #[cfg(test)]

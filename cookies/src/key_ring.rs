@@ -179,11 +179,6 @@ impl KeyRing {
             )
             .map_err(|_| OpenError::Forged)
     }
-
-    /// The id of the key that seals.
-    pub fn primary_id(&self) -> &str {
-        &self.keys[0].id
-    }
 }
 
 /// A fresh random key, base64 (standard, padded), for `cookies.keys`.

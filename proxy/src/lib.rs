@@ -7,7 +7,8 @@
 //!   the client is, as far as the trusted proxies in front vouch.
 //! * [`json_error`]: the contract's JSON error body.
 //!
-//! A request's path through this crate: `route.rs` (which upstream) →
+//! A request's path through this crate: `route.rs` (which upstream, and
+//! `path.rs`'s one rule for the path it receives) →
 //! `access_token.rs` (the cookie) → `phantom.rs` (phantom mode only) →
 //! `headers.rs` → `forward.rs` (streams both ways, over `upstream.rs`'s pool)
 //! → `error.rs` (statuses).

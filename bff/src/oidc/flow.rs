@@ -94,11 +94,6 @@ impl Oidc {
         }
     }
 
-    /// The HTTP client used for the provider (pooled, no redirects).
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
-
     /// Whether the provider's metadata is loaded.
     pub async fn is_ready(&self) -> bool {
         self.discovered.read().await.is_some()
