@@ -23,7 +23,7 @@ pub enum BffError {
     /// The browser's login cannot complete (state mismatch, no login in
     /// progress, the code refused…). The SPA should start again.
     #[error("{0}")]
-    LoginFailed(String),
+    LoginFailed(crate::routes::login::LoginFailure),
     /// The provider failed us.
     #[error(transparent)]
     Provider(#[from] OidcError),

@@ -163,41 +163,26 @@ async fn complete(
     let login: LoginState = state
         .vault
         .read_json(&request_cookies(req), CookieKind::Login)
-        .map_err(|_| {
-            BffError::LoginFailed(
-                "no login is in progress in this browser (the login cookie is missing or unreadable); start again"
-                    .into(),
-            )
-        })?;
+        .map_err(|_| LoginFailure::NoLoginInProgress)?;
     let age = clock::now() - login.created_at;
     if age < 0 || age as u64 > state.login_lifetime.as_secs() {
-        return Err(BffError::LoginFailed(
-            "the login took too long; start again".into(),
-        ));
+        return Err(LoginFailure::Expired.into());
     }
     let same_app =
         request_app(req).is_some_and(|app| app.as_str() == redirect.origin().ascii_serialization());
     if login.redirect_uri != redirect.as_str() || !same_app {
-        return Err(BffError::LoginFailed(
-            "the response arrived at another app than the one that started the login".into(),
-        ));
+        return Err(LoginFailure::OtherApp.into());
     }
     if !constant_time_eq(params["state"].as_bytes(), login.state.expose().as_bytes()) {
-        return Err(BffError::LoginFailed(
-            "the state does not match this browser's login".into(),
-        ));
+        return Err(LoginFailure::StateMismatch.into());
     }
     // RFC 9207: a response must come from the issuer we sent the browser to.
     match params.get("iss") {
         Some(iss) if iss != state.oidc.issuer() => {
-            return Err(BffError::LoginFailed(
-                "the response's iss is not the configured issuer".into(),
-            ));
+            return Err(LoginFailure::WrongIssuer.into());
         }
         None if state.oidc.sends_iss().await? => {
-            return Err(BffError::LoginFailed(
-                "the response lacks the iss parameter the provider promises".into(),
-            ));
+            return Err(LoginFailure::MissingIssuer.into());
         }
         _ => {}
     }
@@ -207,9 +192,7 @@ async fn complete(
             .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
             .take(64)
             .collect();
-        return Err(BffError::LoginFailed(format!(
-            "the provider answered {code}"
-        )));
+        return Err(LoginFailure::ProviderError(code).into());
     }
     let code = params
         .get("code")
@@ -263,5 +246,33 @@ mod tests {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}
+
+/// Why a browser's login could not complete; the SPA should start again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoginFailure {
+    #[error(
+        "no login is in progress in this browser (the login cookie is missing or unreadable); start again"
+    )]
+    NoLoginInProgress,
+    #[error("the login took too long; start again")]
+    Expired,
+    #[error("the response arrived at another app than the one that started the login")]
+    OtherApp,
+    #[error("the state does not match this browser's login")]
+    StateMismatch,
+    #[error("the response's iss is not the configured issuer")]
+    WrongIssuer,
+    #[error("the response lacks the iss parameter the provider promises")]
+    MissingIssuer,
+    /// The provider's `error` code (sanitized: letters, digits, `_`).
+    #[error("the provider answered {0}")]
+    ProviderError(String),
+}
+
+impl From<LoginFailure> for BffError {
+    fn from(failure: LoginFailure) -> Self {
+        Self::LoginFailed(failure)
     }
 }
