@@ -49,7 +49,7 @@ pub enum BffError {
     #[error("the provider's userinfo is for another user than the session's ID token")]
     UserinfoSubjectMismatch,
     /// Listing or ending sessions with a store that keeps no list.
-    #[error("listing and ending sessions needs session.store = \"redis\"")]
+    #[error("{}", StoreError::NoSessionList)]
     NoSessionList,
     /// `DELETE /bff/sessions/{id}` for no session of the user's.
     #[error("no session of yours has this id (it may have ended already)")]

@@ -81,19 +81,10 @@ struct Bundle {
     refresh: Option<Secret>,
     #[serde(rename = "i")]
     id: IdTokenPayload,
+    /// The browser the session began in, as a coarse label, for the list
+    /// of the user's sessions (when it began is the ID payload's `since`).
     /// Set at login, kept through refreshes.
-    #[serde(rename = "m", default)]
-    about: About,
-}
-
-/// What a user sees of a session in the list of their sessions.
-#[derive(Serialize, Deserialize, Default, Clone)]
-struct About {
-    /// When the session began (Unix seconds).
-    #[serde(rename = "c")]
-    created: i64,
-    /// The browser it began in, as a coarse label.
-    #[serde(rename = "ua")]
+    #[serde(rename = "ua", default)]
     agent: String,
 }
 
@@ -279,6 +270,9 @@ impl RedisStore {
         let mut live = Vec::new();
         let mut gone = Vec::new();
         for key in self.registry.indexed(owner).await? {
+            if key == current {
+                continue; // loaded above
+            }
             let bundle = match SessionKey::try_from(key.clone()) {
                 Ok(k) => self.load_key(&k).await?,
                 Err(_) => None,
@@ -293,9 +287,7 @@ impl RedisStore {
             }
         }
         self.registry.unindex(owner, &gone).await?;
-        if !live.iter().any(|(k, _)| *k == current) {
-            live.push((current.clone(), own));
-        }
+        live.push((current.clone(), own));
         Ok(Some(UsersSessions { current, live }))
     }
 
@@ -356,12 +348,13 @@ impl SessionStore for RedisStore {
             .into_iter()
             .zip(seen)
             .map(|((key, b), seen)| {
-                let created = b.id.since.unwrap_or(b.about.created);
+                // Every session saved since `since` exists has it.
+                let created = b.id.since.or(seen).unwrap_or(now);
                 SessionSummary {
                     id: public_id(&key),
                     created_at: created,
                     last_seen_at: seen.unwrap_or(created),
-                    user_agent: b.about.agent,
+                    user_agent: b.agent,
                     current: key == found.current,
                 }
             })
@@ -423,22 +416,19 @@ impl SessionStore for RedisStore {
             (RefreshUpdate::Keep | RefreshUpdate::Clear, _) => None,
         };
         let (bundle_sid, bundle_sub) = (tokens.id.sid.clone(), tokens.id.sub.clone());
-        let about = match &existing {
-            Some((_, old)) if !tokens.new_session => old.about.clone(),
-            _ => About {
-                created: now,
-                agent: agent::label(
-                    req.headers()
-                        .get(actix_web::http::header::USER_AGENT)
-                        .and_then(|v| v.to_str().ok()),
-                ),
-            },
+        let agent = match &existing {
+            Some((_, old)) if !tokens.new_session => old.agent.clone(),
+            _ => agent::label(
+                req.headers()
+                    .get(actix_web::http::header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok()),
+            ),
         };
         let bundle = Bundle {
             access: tokens.access,
             refresh,
             id: tokens.id,
-            about,
+            agent,
         };
         let plain = serde_json::to_vec(&bundle)
             .map_err(|e| StoreError::Unavailable(format!("encoding a session: {e}")))?;

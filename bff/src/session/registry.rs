@@ -180,18 +180,11 @@ impl SessionRegistry {
         at: i64,
         lifetime: Duration,
     ) -> Result<(), StoreError> {
-        let keys = self.deny_keys(ended);
-        self.bounded("recording an ended session", async {
-            let mut conn = self.connection().await?;
-            for key in keys {
-                let _: () = conn
-                    .set_ex(&key, at, lifetime.as_secs().max(1))
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-            Ok(())
-        })
-        .await
+        for key in self.deny_keys(ended) {
+            self.set_for("recording an ended session", &key, at, lifetime)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Whether a session of this `sid`/`sub` that began at `since` was ended.
