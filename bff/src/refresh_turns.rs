@@ -281,4 +281,22 @@ mod tests {
         let other = key_ring("k1", &[2; 32]);
         assert!(open_cookies(&other, &sealed).is_none());
     }
+
+    #[test]
+    fn handed_over_cookies_keep_every_attribute() {
+        let line = "__Host-th-at=v1.k1.abc; HttpOnly; SameSite=Strict; Secure; Path=/; Max-Age=600";
+        let sent = vec![CookieOut::parse(line.to_owned()).unwrap()];
+        let ring = key_ring("k1", &[1; 32]);
+        let got = open_cookies(&ring, &seal_cookies(&ring, &sent)).unwrap();
+        assert_eq!(got[0].to_string(), sent[0].to_string());
+        for attribute in [
+            "HttpOnly",
+            "SameSite=Strict",
+            "Secure",
+            "Path=/",
+            "Max-Age=600",
+        ] {
+            assert!(got[0].to_string().contains(attribute), "{}", got[0]);
+        }
+    }
 }
