@@ -490,6 +490,25 @@ mod tests {
     }
 
     #[test]
+    fn a_refresh_grace_over_five_minutes_names_the_setting() {
+        let base = toml("", "", r#""https://app.example.com""#);
+        for grace in ["301", "9223372036854775807"] {
+            let s = format!("{base}\n[session]\nrefresh_grace_secs = {grace}\n");
+            let err = validate(&s).unwrap_err().to_string();
+            assert!(err.contains("session.refresh_grace_secs"), "{grace}: {err}");
+        }
+        // Beyond TOML's integers: refused while reading, naming the line.
+        let s = format!("{base}\n[session]\nrefresh_grace_secs = 18446744073709551615\n");
+        assert!(Settings::from_toml(&s).is_err());
+        let s = format!("{base}\n[session]\nrefresh_grace_secs = -1\n");
+        assert!(Settings::from_toml(&s).is_err());
+        for grace in ["0", "300"] {
+            let s = format!("{base}\n[session]\nrefresh_grace_secs = {grace}\n");
+            assert!(validate(&s).is_ok(), "{grace}");
+        }
+    }
+
+    #[test]
     fn a_short_key_names_the_setting() {
         let s = toml("", "", r#""https://app.example.com""#).replace(KEY, "AAAA");
         let err = validate(&s).unwrap_err().to_string();
