@@ -12,20 +12,31 @@
 //   API_AUDIENCE               the example API's audience (default "http://api.local")
 //   BACKCHANNEL_LOGOUT_URI     the BFF's back-channel logout endpoint; when set, ending
 //                              a session at /session/end POSTs a logout token there
+//   ISSUER                     the issuer it names itself when that is not its own
+//                              address (a test's fault proxy in front of it)
+//   STORE_SIZE                 entries its in-memory store keeps (default 100000;
+//                              oidc-provider's own keeps 1000, too few for a storm)
 //
-// Prints one JSON line, {"issuer": "..."}, once it listens, and exits when
-// its standard input closes, so a test that dies does not leave it behind.
+// Prints one JSON line, {"issuer": "...", "listens": "127.0.0.1:port"}, once it
+// listens, and exits when its standard input closes, so a test that dies does
+// not leave it behind. A line "rotate" on its standard input rotates the
+// signing key (the JWKS then lists only the new one; grants and tokens live
+// on) and prints {"rotated": "<new kid>"}.
 
 import http from 'node:http';
 import crypto from 'node:crypto';
+import readline from 'node:readline';
 import Provider from 'oidc-provider';
+import MemoryAdapter from 'oidc-provider/lib/adapters/memory_adapter.js';
+import LRU from 'oidc-provider/lib/helpers/lru.js';
 
 const env = process.env;
 const list = (v, d) => (v ?? d).split(',').map((s) => s.trim()).filter(Boolean);
 
 const server = http.createServer();
 await new Promise((resolve) => server.listen(Number(env.PROVIDER_PORT ?? 0), '127.0.0.1', resolve));
-const issuer = `http://127.0.0.1:${server.address().port}`;
+const listens = `127.0.0.1:${server.address().port}`;
+const issuer = env.ISSUER || `http://${listens}`;
 
 const clientId = env.CLIENT_ID ?? 'token-handler';
 const introspectClientId = env.INTROSPECT_CLIENT_ID ?? 'api-gateway';
@@ -34,12 +45,21 @@ const jwtAccessTokens = (env.ACCESS_TOKEN_FORMAT ?? 'opaque') === 'jwt';
 const accessTokenTtl = Number(env.ACCESS_TOKEN_TTL ?? 3600);
 const backchannelLogoutUri = env.BACKCHANNEL_LOGOUT_URI || undefined;
 
-const signingKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
-signingKey.kid = crypto.randomBytes(8).toString('hex');
-signingKey.alg = 'RS256';
-signingKey.use = 'sig';
+function newSigningKey() {
+  const key = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+  key.kid = crypto.randomBytes(8).toString('hex');
+  key.alg = 'RS256';
+  key.use = 'sig';
+  return key;
+}
 
-const provider = new Provider(issuer, {
+// One store and one set of cookie keys for every provider instance this
+// process makes, so a key rotation (a new instance) keeps every grant.
+const store = new LRU({ maxSize: Number(env.STORE_SIZE || 100000) });
+const cookieKeys = [crypto.randomBytes(32).toString('hex')];
+
+const makeProvider = (signingKey) => new Provider(issuer, {
+  adapter: (model) => new MemoryAdapter(model, store),
   clients: [
     {
       client_id: clientId,
@@ -64,7 +84,7 @@ const provider = new Provider(issuer, {
     },
   ],
   jwks: { keys: [signingKey] },
-  cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
+  cookies: { keys: cookieKeys },
   pkce: { required: () => true },
   claims: {
     openid: ['sub'],
@@ -126,17 +146,30 @@ const provider = new Provider(issuer, {
   },
 });
 
+function start(signingKey) {
+  const provider = makeProvider(signingKey);
+  for (const event of ['backchannel.error', 'server_error']) {
+    provider.on(event, (...args) => {
+      const err = args.find((a) => a instanceof Error);
+      console.error(`oidc-provider ${event}: ${err?.message ?? 'unknown'} ${err?.cause?.code ?? ''} ${err?.cause?.message ?? ''}`);
+    });
+  }
+  return provider.callback();
+}
+
 // The test kit reads the first stdout line and may close the pipe; a later
 // write must not kill the provider (EPIPE).
 process.stdout.on('error', () => {});
-for (const event of ['backchannel.error', 'server_error']) {
-  provider.on(event, (...args) => {
-    const err = args.find((a) => a instanceof Error);
-    console.error(`oidc-provider ${event}: ${err?.message ?? 'unknown'} ${err?.cause?.code ?? ''} ${err?.cause?.message ?? ''}`);
-  });
-}
-server.on('request', provider.callback());
-process.stdout.write(`${JSON.stringify({ issuer })}\n`);
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
+let handler = start(newSigningKey());
+server.on('request', (req, res) => handler(req, res));
+process.stdout.write(`${JSON.stringify({ issuer, listens })}\n`);
+const commands = readline.createInterface({ input: process.stdin });
+commands.on('line', (line) => {
+  if (line.trim() === 'rotate') {
+    const key = newSigningKey();
+    handler = start(key);
+    process.stdout.write(`${JSON.stringify({ rotated: key.kid })}\n`);
+  }
+});
+commands.on('close', () => process.exit(0));
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(0));

@@ -4,11 +4,13 @@
 //! and a real Redis.
 
 mod direct_flow;
+mod faults;
 mod login_forms;
 mod provider;
 mod redis;
 
 pub use direct_flow::Tokens;
+pub use faults::{Fault, FaultProxy};
 pub use login_forms::{Browser, LoginError};
 pub use provider::{ProviderOptions, TestProvider, TokenFormat};
 pub use redis::TestRedis;

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 /// The access-token format the provider issues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,10 @@ pub struct ProviderOptions {
     pub introspect_client_secret: String,
     /// Where the provider POSTs back-channel logout tokens (none: off).
     pub backchannel_logout_uri: Option<String>,
+    /// The issuer the provider names itself, when it is not its own address:
+    /// the URL of a [`crate::FaultProxy`] in front of it, so that every
+    /// endpoint in its metadata is reached through the proxy.
+    pub public_issuer: Option<String>,
 }
 
 impl Default for ProviderOptions {
@@ -43,6 +47,7 @@ impl Default for ProviderOptions {
             introspect_client_id: "api-gateway".into(),
             introspect_client_secret: "test-introspect-secret".into(),
             backchannel_logout_uri: None,
+            public_issuer: None,
         }
     }
 }
@@ -50,7 +55,13 @@ impl Default for ProviderOptions {
 /// A running provider; killed on drop.
 pub struct TestProvider {
     issuer: String,
+    /// Where it listens (the issuer's address unless `public_issuer` is set).
+    listens: std::net::SocketAddr,
     options: ProviderOptions,
+    /// Commands to it (and, closed, its end).
+    stdin: tokio::sync::Mutex<ChildStdin>,
+    /// Its answers to them.
+    stdout: tokio::sync::Mutex<Lines<BufReader<ChildStdout>>>,
     _child: Child,
 }
 
@@ -101,6 +112,7 @@ impl TestProvider {
                 "BACKCHANNEL_LOGOUT_URI",
                 options.backchannel_logout_uri.as_deref().unwrap_or(""),
             )
+            .env("ISSUER", options.public_issuer.as_deref().unwrap_or(""))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -108,23 +120,48 @@ impl TestProvider {
             .spawn()
             .expect("`node` must be on PATH (run scripts/setup.sh)");
         let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        let read = tokio::time::timeout(
-            std::time::Duration::from_secs(30),
-            BufReader::new(stdout).read_line(&mut line),
-        )
-        .await;
-        assert!(
-            matches!(read, Ok(Ok(n)) if n > 0),
-            "the provider did not start; run scripts/setup.sh (npm packages in dev/)"
-        );
+        let stdin = child.stdin.take().expect("piped stdin");
+        let mut lines = BufReader::new(stdout).lines();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line()).await;
+        let Ok(Ok(Some(line))) = read else {
+            panic!("the provider did not start; run scripts/setup.sh (npm packages in dev/)")
+        };
         let ready: serde_json::Value = serde_json::from_str(&line).expect("provider ready line");
         let issuer = ready["issuer"].as_str().expect("issuer").to_owned();
+        let listens = ready["listens"]
+            .as_str()
+            .and_then(|a| a.parse().ok())
+            .expect("the address it listens on");
         Self {
             issuer,
+            listens,
             options,
+            stdin: tokio::sync::Mutex::new(stdin),
+            stdout: tokio::sync::Mutex::new(lines),
             _child: child,
         }
+    }
+
+    /// The address it listens on: the target of a proxy in front of it.
+    pub fn listens(&self) -> std::net::SocketAddr {
+        self.listens
+    }
+
+    /// Rotates its signing key: from now on it signs with a new key (new
+    /// `kid`), and its JWKS lists only that one. Its grants, sessions and
+    /// tokens live on. Answers the new key's `kid`.
+    pub async fn rotate_signing_key(&self) -> String {
+        let mut stdout = self.stdout.lock().await;
+        let mut stdin = self.stdin.lock().await;
+        stdin.write_all(b"rotate\n").await.expect("write to the provider");
+        stdin.flush().await.expect("flush");
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(10), stdout.next_line()).await;
+        let Ok(Ok(Some(line))) = read else {
+            panic!("the provider did not confirm the key rotation")
+        };
+        let answer: serde_json::Value = serde_json::from_str(&line).expect("rotation line");
+        answer["rotated"].as_str().expect("the new kid").to_owned()
     }
 
     /// The issuer URL (`http://127.0.0.1:<port>`).

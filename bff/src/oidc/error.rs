@@ -6,6 +6,17 @@
 
 use openidconnect::{HttpClientError, RequestTokenError};
 
+/// The token endpoint's error codes (RFC 6749 §5.2) that refuse a grant or
+/// the client: the grant is dead, or will never work as sent.
+const REFUSALS: [&str; 6] = [
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+];
+
 /// What went wrong with the provider.
 #[derive(Debug, thiserror::Error)]
 pub enum OidcError {
@@ -51,7 +62,16 @@ impl OidcError {
                     .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
                     .filter(|c| c.len() < 64 && c.bytes().all(|b| b.is_ascii_graphic()))
                     .unwrap_or_else(|| "error".into());
-                Self::Refused(code)
+                // Only the token endpoint's own codes refuse the grant or the
+                // client. `server_error`, `temporarily_unavailable` (a 5xx
+                // in OAuth's JSON) or a code of the provider's own say it is
+                // failing: taken for a refusal, they would end every session
+                // that refreshes during an outage.
+                if REFUSALS.contains(&code.as_str()) {
+                    Self::Refused(code)
+                } else {
+                    Self::Unavailable(format!("its token endpoint answered the error {code}"))
+                }
             }
             RequestTokenError::Request(HttpClientError::Reqwest(e)) => Self::from_reqwest(&e),
             RequestTokenError::Request(_) => Self::Unavailable("the request failed".into()),
