@@ -22,3 +22,4 @@ mod return_to;
 mod sessions;
 mod several_apps;
 mod token_lifecycle;
+mod upstream_faults;

@@ -8,15 +8,19 @@ use th_testkit::{ProviderOptions, TestProvider, TestRedis};
 
 /// A BFF on `redis`, with the reporting upstream at `/api/echo`.
 pub async fn app_on(redis: &TestRedis, provider: &TestProvider, timeout_ms: u64) -> TestApp {
+    app_on_url(&redis.url(), provider, timeout_ms).await
+}
+
+/// A BFF on the Redis at `url`, with the reporting upstream at `/api/echo`.
+async fn app_on_url(url: &str, provider: &TestProvider, timeout_ms: u64) -> TestApp {
     let upstream = start_upstream(provider.issuer().to_owned()).await;
     let toml = AppOptions::for_issuer(provider.issuer()).toml().replacen(
         "[session]",
         "[session]\nstore = \"redis\"",
         1,
     ) + &format!(
-        "\n[redis]\nurl = \"{}\"\ntimeout_ms = {timeout_ms}\n\
-             [proxy]\n[[proxy.routes]]\nprefix = \"/api/echo\"\nupstream = \"{upstream}\"\n",
-        redis.url()
+        "\n[redis]\nurl = \"{url}\"\ntimeout_ms = {timeout_ms}\n\
+             [proxy]\n[[proxy.routes]]\nprefix = \"/api/echo\"\nupstream = \"{upstream}\"\n"
     );
     spawn_app_toml(&toml).await
 }
@@ -148,6 +152,69 @@ async fn redis_down_is_503_and_not_ready_then_the_same_session_works_again() {
     }
     assert!(ok, "the session works again once Redis is back");
     assert_eq!(app.get("/readyz").await.status, 200);
+}
+
+/// Reads the session through every path that opens it: all `status`.
+async fn every_read_is(app: &mut TestApp, status: u16, what: &str) {
+    for path in ["/bff/session", "/bff/claims", "/api/echo/x"] {
+        let answer = app.get(path).await;
+        assert_eq!(answer.status, status, "{what}: {path}: {:?}", answer.body);
+        if status == 503 {
+            assert_eq!(answer.body["code"], "session_store_unavailable", "{what}");
+        }
+    }
+}
+
+/// Waits (up to 2 s) until the session reads again.
+async fn heals(app: &mut TestApp, user: &str, what: &str) {
+    for _ in 0..20 {
+        if app.get("/bff/claims").await.status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.get("/bff/claims").await.body["sub"], user, "{what}");
+    every_read_is(app, 200, what).await;
+    assert_eq!(app.get("/readyz").await.status, 200, "{what}");
+}
+
+#[tokio::test]
+async fn redis_slow_or_resetting_its_connections_is_503_at_worst_and_heals_by_itself() {
+    use th_testkit::{Fault, FaultProxy};
+    use std::time::{Duration, Instant};
+    let redis = TestRedis::start();
+    let port: u16 = redis.url().rsplit(':').next().unwrap().parse().unwrap();
+    let proxy = FaultProxy::start(([127, 0, 0, 1], port).into());
+    let provider = TestProvider::start(ProviderOptions::default()).await;
+    let mut app = app_on_url(&format!("redis://{}", proxy.addr()), &provider, 300).await;
+    app.login_as("abe").await;
+
+    // Slow within the 300 ms timeout: only slow.
+    proxy.set(Fault::Delay(Duration::from_millis(50)));
+    every_read_is(&mut app, 200, "50 ms late").await;
+
+    // Slower than the timeout: 503, in time.
+    proxy.set(Fault::Delay(Duration::from_millis(800)));
+    let started = Instant::now();
+    every_read_is(&mut app, 503, "800 ms late").await;
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    proxy.set(Fault::Pass);
+    heals(&mut app, "abe", "after the slowness").await;
+
+    // Every connection reset, and each new one (down): 503, then back.
+    proxy.set(Fault::Close);
+    every_read_is(&mut app, 503, "down").await;
+    assert_eq!(app.get("/readyz").await.status, 503);
+    proxy.set(Fault::Pass);
+    heals(&mut app, "abe", "after the resets").await;
+
+    // Answers cut mid-reply.
+    proxy.set(Fault::ResetAfter(3));
+    let cut = app.get("/bff/claims").await;
+    assert_eq!(cut.status, 503, "{:?}", cut.body);
+    proxy.set(Fault::Pass);
+    heals(&mut app, "abe", "after the cut replies").await;
+    assert_eq!(app.logout().await.status, 200);
 }
 
 #[tokio::test]
