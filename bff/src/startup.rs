@@ -121,6 +121,11 @@ impl Application {
         // within proxy.body_idle_timeout_secs (the middleware above).
         .client_request_timeout(Duration::from_secs(5))
         .client_disconnect_timeout(Duration::from_secs(2))
+        // Idle keep-alive connections stay open longer than the load
+        // balancer in front keeps its own (the ALB's 60 s), so it never
+        // sends a request on a connection this server is closing (which
+        // it answers with a 502); actix's default is 5 s.
+        .keep_alive(Duration::from_secs(75))
         .listen(listener)?
         // In-flight requests get this long to finish after SIGTERM.
         .shutdown_timeout(20)

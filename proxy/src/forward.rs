@@ -59,7 +59,12 @@ pub(crate) async fn forward(
         .map_err(|_| ForwardError::BadPath("unsupported method"))?;
 
     let flags = Arc::new(BodyFlags::default());
-    let body = match request_body_length(&req) {
+    let length = request_body_length(&req);
+    // What a second try needs: a safe method and no body to send again.
+    let retry = (matches!(length, BodyLength::None)
+        && [http::Method::GET, http::Method::HEAD, http::Method::OPTIONS].contains(&method))
+    .then(|| (method.clone(), uri.clone(), headers.clone()));
+    let body = match length {
         BodyLength::None => RequestBody::empty(),
         BodyLength::Known(n) if n > route.max_body_bytes => {
             return Err(ForwardError::PayloadTooLarge(route.max_body_bytes));
@@ -73,7 +78,26 @@ pub(crate) async fn forward(
     *upstream.uri_mut() = uri;
     *upstream.headers_mut() = headers;
 
-    let response = match tokio::time::timeout(route.timeout, f.client.request(upstream)).await {
+    let send = async {
+        match f.client.request(upstream).await {
+            // The upstream closed the connection under the request: most
+            // often a pooled connection it was closing for idleness just as
+            // the request went out (a race no idle timeout fully avoids
+            // under load). A safe request without a body goes once more, on
+            // another connection, as browsers and Go's client do.
+            Err(e) if retry.is_some() && closed_under_it(&e) => {
+                let (method, uri, headers) = retry.expect("checked");
+                tracing::debug!(route = %route.prefix, error = %error_chain(&e), "the upstream closed the connection; trying once more");
+                let mut again = http::Request::new(RequestBody::empty());
+                *again.method_mut() = method;
+                *again.uri_mut() = uri;
+                *again.headers_mut() = headers;
+                f.client.request(again).await
+            }
+            other => other,
+        }
+    };
+    let response = match tokio::time::timeout(route.timeout, send).await {
         Err(_) => {
             tracing::warn!(route = %route.prefix, "the upstream did not answer in time");
             return Err(ForwardError::UpstreamTimeout(route.timeout.as_secs()));
@@ -175,6 +199,26 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     out
+}
+
+/// Whether the connection was closed or reset under the request (not
+/// refused: that is a connect error, and nothing was sent).
+fn closed_under_it(e: &(dyn std::error::Error + 'static)) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
+    let mut source = Some(e);
+    while let Some(err) = source {
+        if err
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_incomplete_message())
+            || err.downcast_ref::<std::io::Error>().is_some_and(|io| {
+                matches!(io.kind(), ConnectionReset | BrokenPipe | ConnectionAborted)
+            })
+        {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// Why the browser's body stopped early.

@@ -46,6 +46,10 @@ pub enum Fault {
     /// Reset every open connection now, and each new one as it is accepted:
     /// the dependency is down.
     Close,
+    /// Reset each connection that was open before this fault was set when
+    /// its next request arrives, unanswered; new connections pass: a server
+    /// closing idle keep-alive connections just as the client reuses them.
+    ResetIdle,
     /// Answer each request with these bytes (a whole response) and close,
     /// without reaching the dependency: a 500, garbage JSON.
     Respond(Vec<u8>),
@@ -195,6 +199,8 @@ async fn serve(mut client: TcpStream, shared: Arc<Shared>) {
     let _ = client.set_nodelay(true);
     let mut rx = shared.fault.subscribe();
     let mut fault = rx.borrow_and_update().clone();
+    // Whether this connection was open before a ResetIdle was set.
+    let mut idle_before = false;
     let target = *shared.target.lock().unwrap();
     let upstream = match (&fault, target) {
         (Fault::Close, _) | (_, None) => None,
@@ -224,6 +230,7 @@ async fn serve(mut client: TcpStream, shared: Arc<Shared>) {
                     }
                     fault = rx.borrow_and_update().clone();
                     passed = 0;
+                    idle_before = fault == Fault::ResetIdle;
                     if fault == Fault::Close {
                         break End::Reset;
                     }
@@ -239,6 +246,7 @@ async fn serve(mut client: TcpStream, shared: Arc<Shared>) {
                     };
                     match &fault {
                         Fault::Blackhole => {}
+                        Fault::ResetIdle if idle_before => break End::Reset,
                         Fault::Respond(bytes) => {
                             let _ = cw.write_all(bytes).await;
                             let _ = cw.shutdown().await;
@@ -263,7 +271,9 @@ async fn serve(mut client: TcpStream, shared: Arc<Shared>) {
                     let bytes = &answer[..n];
                     let ok = match &fault {
                         Fault::Hold | Fault::Blackhole | Fault::Respond(_) => true,
-                        Fault::Pass | Fault::Close => cw.write_all(bytes).await.is_ok(),
+                        Fault::Pass | Fault::Close | Fault::ResetIdle => {
+                            cw.write_all(bytes).await.is_ok()
+                        }
                         Fault::Delay(delay) => slowly(&mut cw, bytes, *delay).await,
                         Fault::DelayAfter(fast, delay) => {
                             let now = fast.saturating_sub(passed).min(n);

@@ -122,7 +122,8 @@ impl TestProvider {
         let stdout = child.stdout.take().expect("piped stdout");
         let stdin = child.stdin.take().expect("piped stdin");
         let mut lines = BufReader::new(stdout).lines();
-        let read = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line()).await;
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line()).await;
         let Ok(Ok(Some(line))) = read else {
             panic!("the provider did not start; run scripts/setup.sh (npm packages in dev/)")
         };
@@ -153,7 +154,10 @@ impl TestProvider {
     pub async fn rotate_signing_key(&self) -> String {
         let mut stdout = self.stdout.lock().await;
         let mut stdin = self.stdin.lock().await;
-        stdin.write_all(b"rotate\n").await.expect("write to the provider");
+        stdin
+            .write_all(b"rotate\n")
+            .await
+            .expect("write to the provider");
         stdin.flush().await.expect("flush");
         let read =
             tokio::time::timeout(std::time::Duration::from_secs(10), stdout.next_line()).await;

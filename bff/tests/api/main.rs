@@ -21,5 +21,6 @@ mod redis_store;
 mod return_to;
 mod sessions;
 mod several_apps;
+mod storm;
 mod token_lifecycle;
 mod upstream_faults;

@@ -90,8 +90,6 @@ async fn token_endpoint_error_body_is_not_echoed() {
 // The real provider behind a fault proxy: the BFF reaches every endpoint of
 // the provider's metadata through it (its issuer is the proxy's URL).
 
-
-
 /// The provider behind a fault proxy, and a BFF using it whose calls to the
 /// provider time out after 2 s.
 async fn behind_faults(from_the_start: Fault) -> (FaultProxy, TestProvider, TestApp) {
@@ -157,7 +155,7 @@ async fn the_token_endpoint_never_answering_a_refresh_is_504_in_time_and_the_ses
 
 #[tokio::test]
 async fn a_token_endpoint_answering_past_the_timeout_is_504_then_the_late_rotation_ends_the_session()
-{
+ {
     // The refresh reached the provider, which rotated the refresh token; its
     // answer (several 1 KiB pieces, each 3 s late) came after the BFF gave
     // up. The 504 keeps the session, as the request may never have arrived
@@ -188,7 +186,11 @@ async fn the_provider_down_during_a_refresh_is_502_and_the_session_survives() {
 async fn a_provider_500_during_a_refresh_is_502_and_the_session_survives() {
     for body in ["oops", "", r#"{"error":"server_error"}"#] {
         let (status, code) = refresh_under(Fault::http(500, body), "ida").await;
-        assert_eq!((status, code.as_str()), (502, "provider_unavailable"), "{body}");
+        assert_eq!(
+            (status, code.as_str()),
+            (502, "provider_unavailable"),
+            "{body}"
+        );
     }
     let unavailable = r#"{"error":"temporarily_unavailable"}"#;
     let (status, _) = refresh_under(Fault::http(503, unavailable), "ida").await;
@@ -197,9 +199,18 @@ async fn a_provider_500_during_a_refresh_is_502_and_the_session_survives() {
 
 #[tokio::test]
 async fn garbage_json_from_the_token_endpoint_during_a_refresh_is_502_and_the_session_survives() {
-    for body in ["{\"access_token\": ", "<html>busy</html>", "[]", "{\"token_type\": 7}"] {
+    for body in [
+        "{\"access_token\": ",
+        "<html>busy</html>",
+        "[]",
+        "{\"token_type\": 7}",
+    ] {
         let (status, code) = refresh_under(Fault::http(200, body), "jon").await;
-        assert_eq!((status, code.as_str()), (502, "provider_unavailable"), "{body}");
+        assert_eq!(
+            (status, code.as_str()),
+            (502, "provider_unavailable"),
+            "{body}"
+        );
     }
 }
 

@@ -180,8 +180,8 @@ async fn heals(app: &mut TestApp, user: &str, what: &str) {
 
 #[tokio::test]
 async fn redis_slow_or_resetting_its_connections_is_503_at_worst_and_heals_by_itself() {
-    use th_testkit::{Fault, FaultProxy};
     use std::time::{Duration, Instant};
+    use th_testkit::{Fault, FaultProxy};
     let redis = TestRedis::start();
     let port: u16 = redis.url().rsplit(':').next().unwrap().parse().unwrap();
     let proxy = FaultProxy::start(([127, 0, 0, 1], port).into());
@@ -197,7 +197,11 @@ async fn redis_slow_or_resetting_its_connections_is_503_at_worst_and_heals_by_it
     proxy.set(Fault::Delay(Duration::from_millis(800)));
     let started = Instant::now();
     every_read_is(&mut app, 503, "800 ms late").await;
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     proxy.set(Fault::Pass);
     heals(&mut app, "abe", "after the slowness").await;
 

@@ -27,6 +27,8 @@ struct Tally {
     /// Status → count.
     statuses: BTreeMap<u16, u64>,
     refreshes: u64,
+    /// Refreshes after an API call found the access token expired.
+    on_expiry: u64,
     api_calls: u64,
     /// Every broken promise, described.
     failures: Vec<String>,
@@ -105,16 +107,23 @@ async fn browser(base: String, i: usize, stays: bool, tally: Shared) {
         .json(&serde_json::json!({ "pageUrl": callback }));
     let end = counted(&tally, &mut app, end).await;
     if end.status != 200 {
-        return fail(&tally, format!("{user}: login end {} {:?}", end.status, end.body));
+        return fail(
+            &tally,
+            format!("{user}: login end {} {:?}", end.status, end.body),
+        );
     }
 
-    // Calls for about 2.5 access-token lifetimes, as an SPA makes them: on a
+    // Calls for two or three access-token lifetimes, as an SPA makes them: on a
     // 401, refresh once and call again.
-    for round in 0..10 {
-        tokio::time::sleep(Duration::from_millis(250 + (i as u64 * 37 + round * 53) % 500)).await;
+    for round in 0..20 {
+        tokio::time::sleep(Duration::from_millis(
+            250 + (i as u64 * 37 + round * 53) % 500,
+        ))
+        .await;
         let path = format!("/api/example/items/{i}?round={round}");
         let mut answer = call(&tally, &mut app, reqwest::Method::GET, &path).await;
         if answer.status == 401 {
+            tally.lock().unwrap().on_expiry += 1;
             if !refresh(&tally, &mut app, &user).await {
                 return;
             }
@@ -150,12 +159,15 @@ async fn browser(base: String, i: usize, stays: bool, tally: Shared) {
             // The browser keeps the cookies the later answer set.
             app.jar = tab_b.jar;
         }
-        if round == 7 && !refresh(&tally, &mut app, &user).await {
+        if round == 12 && !refresh(&tally, &mut app, &user).await {
             return;
         }
         let session = call(&tally, &mut app, reqwest::Method::GET, "/bff/session").await;
         if session.body["isLoggedIn"] != true {
-            return fail(&tally, format!("{user}: signed out by itself: {:?}", session.body));
+            return fail(
+                &tally,
+                format!("{user}: signed out by itself: {:?}", session.body),
+            );
         }
     }
 
@@ -171,11 +183,20 @@ async fn browser(base: String, i: usize, stays: bool, tally: Shared) {
         return fail(&tally, format!("{user}: logout {}", logout.status));
     }
     let session = call(&tally, &mut app, reqwest::Method::GET, "/bff/session").await;
-    let api = call(&tally, &mut app, reqwest::Method::GET, "/api/example/after-logout").await;
+    let api = call(
+        &tally,
+        &mut app,
+        reqwest::Method::GET,
+        "/api/example/after-logout",
+    )
+    .await;
     if session.body["isLoggedIn"] != false || api.status != 401 {
         fail(
             &tally,
-            format!("{user}: after logout: {:?}, api {}", session.body, api.status),
+            format!(
+                "{user}: after logout: {:?}, api {}",
+                session.body, api.status
+            ),
         );
     }
 }
@@ -189,7 +210,10 @@ async fn refresh(tally: &Shared, app: &mut TestApp, user: &str) -> bool {
     let answer = call(tally, app, reqwest::Method::POST, "/bff/refresh").await;
     tally.lock().unwrap().refreshes += 1;
     if answer.status != 204 {
-        fail(tally, format!("{user}: refresh {} {:?}", answer.status, answer.body));
+        fail(
+            tally,
+            format!("{user}: refresh {} {:?}", answer.status, answer.body),
+        );
         return false;
     }
     true
@@ -200,7 +224,7 @@ async fn a_storm_of_browsers_loses_nothing_and_never_sees_a_5xx() {
     let count = browsers();
     let provider = TestProvider::start(ProviderOptions {
         token_format: TokenFormat::Jwt,
-        access_token_ttl_secs: 4,
+        access_token_ttl_secs: 8,
         ..ProviderOptions::default()
     })
     .await;
@@ -226,6 +250,19 @@ async fn a_storm_of_browsers_loses_nothing_and_never_sees_a_5xx() {
         .toml()
         // Every browser here calls from 127.0.0.1.
         .replace("[limits]", "[limits]\nlogin_starts_per_minute = 0");
+    // On the Redis store: a Redis of its own, and `TH_STORM_REDIS_TIMEOUT_MS`
+    // for redis.timeout_ms (default: the setting's own default).
+    let _redis = crate::helpers::redis_mode().then(th_testkit::TestRedis::start);
+    let toml = match &_redis {
+        Some(redis) => {
+            let timeout = std::env::var("TH_STORM_REDIS_TIMEOUT_MS")
+                .map(|t| format!("timeout_ms = {t}\n"))
+                .unwrap_or_default();
+            toml.replacen("[session]", "[session]\nstore = \"redis\"", 1)
+                + &format!("\n[redis]\nurl = \"{}\"\n{timeout}", redis.url())
+        }
+        None => toml,
+    };
     let app = spawn_app_toml(&toml).await;
 
     let tally: Shared = Arc::default();
@@ -241,21 +278,36 @@ async fn a_storm_of_browsers_loses_nothing_and_never_sees_a_5xx() {
     let mut t = tally.lock().unwrap();
     t.latencies_ms.sort_unstable();
     let p = |q: f64| t.latencies_ms[((t.latencies_ms.len() - 1) as f64 * q) as usize];
-    let fives: u64 = t.statuses.iter().filter(|(s, _)| **s >= 500).map(|(_, n)| n).sum();
+    let fives: u64 = t
+        .statuses
+        .iter()
+        .filter(|(s, _)| **s >= 500)
+        .map(|(_, n)| n)
+        .sum();
     println!(
-        "storm ({} store): {count} browsers, {} requests ({} API calls, {} refreshes) in {:.1} s; \
+        "storm ({} store): {count} browsers, {} requests ({} API calls, {} refreshes, {} of them on an expired token) in {:.1} s; \
          statuses {:?}; 5xx {fives}; p50 {} ms, p99 {} ms, max {} ms",
         if app.on_redis { "redis" } else { "cookie" },
         t.requests,
         t.api_calls,
         t.refreshes,
+        t.on_expiry,
         took.as_secs_f64(),
         t.statuses,
         p(0.5),
         p(0.99),
         p(1.0),
     );
-    assert!(t.failures.is_empty(), "{} failures: {:#?}", t.failures.len(), t.failures);
+    assert!(
+        t.failures.is_empty(),
+        "{} failures: {:#?}",
+        t.failures.len(),
+        t.failures
+    );
     assert_eq!(fives, 0);
-    assert!(t.refreshes >= 3 * count as u64, "refreshes overlapped: {}", t.refreshes);
+    assert!(
+        t.refreshes >= 3 * count as u64,
+        "refreshes overlapped: {}",
+        t.refreshes
+    );
 }

@@ -174,3 +174,28 @@ async fn a_body_that_idles_past_the_idle_timeout_is_cut_and_a_slow_steady_one_ar
     proxy.set(Fault::Pass);
     works(&app).await;
 }
+
+#[tokio::test]
+async fn a_pooled_connection_closed_under_a_get_is_tried_once_more_and_under_a_post_is_502() {
+    let (_provider, proxy, app) = signed_in_behind_faults().await;
+    works(&app).await;
+    // The upstream closes its idle connection just as the BFF reuses it.
+    proxy.set(Fault::ResetIdle);
+    let (status, body) = call(&app, "/api/up/small").await;
+    assert_eq!(status, 200, "a safe request goes again: {body:?}");
+    proxy.set(Fault::Pass);
+    works(&app).await;
+    // A POST may have had its effect: it is not sent twice.
+    proxy.set(Fault::ResetIdle);
+    let post = app
+        .request(reqwest::Method::POST, "/api/up/small")
+        .json(&serde_json::json!({ "n": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 502);
+    let body: serde_json::Value = post.json().await.unwrap();
+    assert_eq!(body["code"], "upstream_unavailable");
+    proxy.set(Fault::Pass);
+    works(&app).await;
+}
