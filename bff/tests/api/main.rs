@@ -21,6 +21,7 @@ mod redis_store;
 mod return_to;
 mod sessions;
 mod several_apps;
+mod shutdown;
 mod storm;
 mod token_lifecycle;
 mod upstream_faults;
