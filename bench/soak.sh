@@ -32,8 +32,8 @@ status=0
 "$TARGET_DIR/debug/examples/soak" "$bin_dir/bff" "$bin_dir/example-api" "$DURATION" "$OUT" || status=$?
 warmup=${SOAK_WARMUP_SECS:-$(( DURATION / 5 > 10 ? DURATION / 5 : 10 ))}
 if [[ -s $OUT/samples.csv ]]; then
-  if python3 -c 'import matplotlib' 2>/dev/null; then
-    python3 bench/soak_plot.py "$OUT/samples.csv" "$OUT/soak.png" "$warmup" \
+  if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+    /usr/bin/python3 bench/soak_plot.py "$OUT/samples.csv" "$OUT/soak.png" "$warmup" \
       "BFF soak: ${DURATION} s, ${SOAK_BROWSERS:-16} browsers, ${SOAK_STORE:-cookie} store ($PROFILE)"
     echo "==> plot: $OUT/soak.png" >&2
   else

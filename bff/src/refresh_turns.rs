@@ -20,8 +20,9 @@ use std::time::{Duration, Instant};
 use th_cookies::{CookieOut, KeyRing};
 use tokio::sync::watch;
 
-/// Refreshes remembered before the finished ones are swept.
-const MAX_TURNS: usize = 10_000;
+/// Refreshes remembered before the first sweep of the finished ones; later
+/// sweeps come when the map has doubled since the last.
+const FIRST_SWEEP: usize = 256;
 
 /// The associated data of the cookies handed over through Redis.
 const SEAL_NAME: &str = "th-refresh-handoff";
@@ -74,6 +75,8 @@ pub struct LocalTurns {
     /// How long a refresh's cookies are handed to a request that arrives
     /// with the refresh token they replaced (a tab that sent it too late).
     grace: Duration,
+    /// The size at which the next sweep comes (under the map's lock).
+    sweep_at: std::sync::atomic::AtomicUsize,
 }
 
 enum Joined {
@@ -87,6 +90,7 @@ impl LocalTurns {
         Self {
             turns: Mutex::default(),
             grace,
+            sweep_at: FIRST_SWEEP.into(),
         }
     }
 
@@ -147,7 +151,12 @@ impl LocalTurns {
             }
             _ => {}
         }
-        if turns.len() >= MAX_TURNS {
+        // A sweep when the map has doubled: the work stays proportional to
+        // the refreshes, and what is kept to about twice the refreshes of
+        // one grace time (each holds a session's cookies, a few KiB: with a
+        // fixed bound of 10,000, a soak's RSS rose by 25 MiB between sweeps).
+        let sweep_at = self.sweep_at.load(std::sync::atomic::Ordering::Relaxed);
+        if turns.len() >= sweep_at {
             // Past their grace, finished turns are worth nothing. What stays
             // is bounded by the requests in flight and the refreshes of the
             // grace time, each of which needed a live session.
@@ -155,6 +164,10 @@ impl LocalTurns {
                 Turn::Running(_) => true,
                 Turn::Done { at, .. } => at.elapsed() < self.grace,
             });
+            self.sweep_at.store(
+                (turns.len() * 2).max(FIRST_SWEEP),
+                std::sync::atomic::Ordering::Relaxed,
+            );
         }
         let (done, running) = watch::channel(None);
         turns.insert(key, Turn::Running(running));
@@ -218,6 +231,18 @@ mod tests {
 
     fn cookie(value: &str) -> Vec<CookieOut> {
         vec![CookieOut::new("__Host-th-at", value.to_owned())]
+    }
+
+    #[tokio::test]
+    async fn finished_refreshes_past_their_grace_are_swept_as_the_map_doubles() {
+        // No grace: a finished refresh is worth nothing once it has ended.
+        let turns = LocalTurns::new(Duration::ZERO);
+        for i in 0..5_000 {
+            let refreshed = || async { Ok(cookie("new")) };
+            turns.run(&format!("rt-{i}"), refreshed).await.unwrap();
+        }
+        let kept = turns.turns.lock().unwrap().len();
+        assert!(kept < FIRST_SWEEP, "{kept} finished refreshes kept");
     }
 
     #[tokio::test]

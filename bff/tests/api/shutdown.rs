@@ -44,15 +44,19 @@ async fn sigterm_lets_the_calls_in_flight_finish_refuses_new_ones_and_exits_0() 
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    // Up to 30 s: a loaded CI machine starts a debug binary slowly.
     let mut up = false;
-    for _ in 0..100 {
+    for _ in 0..600 {
         if http.get(format!("{base}/healthz")).send().await.is_ok() {
             up = true;
             break;
         }
+        if let Some(exit) = bff.try_wait().unwrap() {
+            panic!("the bff exited at start: {exit:?}");
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(up, "the bff did not start");
+    assert!(up, "the bff did not start within 30 s");
     let mut app = TestApp {
         on_redis: false,
         base,
