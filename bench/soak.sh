@@ -10,9 +10,10 @@
 # soak.png (RSS and p99 over time) to OUT.
 #
 # Environment: DURATION (seconds, default 900), OUT (default target/soak),
+# SOAK_REFRESH_GRACE_SECS (30),
 # SOAK_BROWSERS (16), SOAK_SAMPLE_SECS (5), SOAK_WARMUP_SECS (a fifth of the
 # run, at least 10), SOAK_STORE (cookie or redis), PROFILE (release; CI uses
-# a quicker one, see scripts/test.d/40-soak.sh).
+# a quicker one, see scripts/test.d/45-soak.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-900}

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Plots a soak's samples (bench/soak.sh): RSS and open descriptors, and p50
-and p99 latency, over time, with the warm-up shaded.
+and p99 latency (log scale) with the throughput, over time, with the warm-up
+shaded.
 
     soak_plot.py <samples.csv> <out.png> <warm-up seconds> [title]
 """
@@ -23,6 +24,12 @@ def main():
     fds = [int(r["fds"]) for r in rows]
     p50 = [float(r["p50_ms"]) for r in rows]
     p99 = [float(r["p99_ms"]) for r in rows]
+    # Requests per second in each window (a window ends at its sample).
+    starts = [0.0] + [float(r["seconds"]) for r in rows[:-1]]
+    rate = [
+        int(r["requests"]) / max(float(r["seconds"]) - s, 1e-9)
+        for r, s in zip(rows, starts)
+    ]
 
     fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(9, 6))
     for ax in (top, bottom):
@@ -40,10 +47,16 @@ def main():
     top.legend(lines[0] + more[0], lines[1] + more[1], loc="lower right")
     bottom.plot(t, p99, color="tab:red", label="p99")
     bottom.plot(t, p50, color="tab:orange", label="p50")
-    bottom.set_ylabel("latency (ms)")
-    bottom.set_ylim(bottom=0)
+    bottom.set_ylabel("latency (ms, log)")
+    bottom.set_yscale("log")
     bottom.set_xlabel("minutes")
-    bottom.legend(loc="upper right")
+    rate_axis = bottom.twinx()
+    rate_axis.plot(t, rate, color="0.6", linewidth=0.8, label="requests/s")
+    rate_axis.set_ylabel("requests/s")
+    rate_axis.set_ylim(bottom=0)
+    lines = bottom.get_legend_handles_labels()
+    more = rate_axis.get_legend_handles_labels()
+    bottom.legend(lines[0] + more[0], lines[1] + more[1], loc="upper right")
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(out, dpi=100)

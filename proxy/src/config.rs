@@ -16,7 +16,7 @@ pub struct ProxyConfig {
     /// How long to wait for a TCP connection to an upstream.
     pub connect_timeout_secs: u64,
     /// How long an idle pooled upstream connection is kept: shorter than
-    /// the upstream keeps it (4 s when unset; Node, actix and uvicorn close
+    /// the upstream keeps it (2 s when unset; Node, actix and uvicorn close
     /// theirs after 5 s, and a request sent on a connection the upstream is
     /// closing fails with a 502).
     pub pool_idle_timeout_secs: u64,
@@ -182,10 +182,10 @@ impl ProxyConfig {
         })
     }
 
-    /// The pool's idle timeout, 4 s when unset.
+    /// The pool's idle timeout, 2 s when unset.
     pub(crate) fn pool_idle_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(match self.pool_idle_timeout_secs {
-            0 => 4,
+            0 => 2,
             n => n,
         })
     }

@@ -85,11 +85,13 @@ impl Oidc {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.http_timeout)
             .connect_timeout(config.http_timeout)
-            // Below the shortest idle timeout a provider's server commonly
-            // keeps (Node's 5 s): a pooled connection idle for longer may be
-            // closing at the far end just as a request is written on it,
-            // which fails that request (a 502 in the storm test).
-            .pool_idle_timeout(std::time::Duration::from_secs(4))
+            // Well below the shortest idle timeout a provider's server
+            // commonly keeps (Node's 5 s): a pooled connection idle for
+            // longer may be closing at the far end just as a request is
+            // written on it, which fails that request (a 502 in the storm
+            // test, and with 4 s in a soak on a starved machine, where the
+            // pool learns late how long a connection has been idle).
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .expect("the TLS backend initialises");
         Self {
