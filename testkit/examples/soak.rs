@@ -134,9 +134,13 @@ async fn main() {
     // Its warnings (a logout's revocation of a JWT access token, which
     // the provider refuses, is one each time) go to a file.
     let log = std::fs::File::create(out.join("bff.log")).expect("bff.log");
+    let mut bff = Command::new(bff);
+    // TH_* variables are settings to the binary: only the file counts here.
+    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("TH_")) {
+        bff.env_remove(name);
+    }
     let mut server = Process::start(
-        Command::new(bff)
-            .arg("--config")
+        bff.arg("--config")
             .arg(&config)
             .stdout(Stdio::null())
             .stderr(log),

@@ -31,7 +31,13 @@ async fn sigterm_lets_the_calls_in_flight_finish_refuses_new_ones_and_exits_0() 
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("bff.toml");
     std::fs::write(&config, toml).unwrap();
-    let mut bff = Command::new(env!("CARGO_BIN_EXE_bff"))
+    let mut bff = Command::new(env!("CARGO_BIN_EXE_bff"));
+    // The binary reads TH_* variables as settings (this suite's own
+    // TH_TEST_SESSION_STORE would be an unknown one).
+    for (name, _) in std::env::vars().filter(|(n, _)| n.starts_with("TH_")) {
+        bff.env_remove(name);
+    }
+    let mut bff = bff
         .arg("--config")
         .arg(&config)
         .stdin(Stdio::null())
