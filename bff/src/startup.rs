@@ -146,7 +146,11 @@ pub async fn session_store(config: &Config) -> std::io::Result<Arc<dyn SessionSt
         StoreChoice::Cookie(redis) => {
             // With [redis], the server can end sessions whose cookies live on.
             let registry = match redis {
-                Some(redis) => Some(SessionRegistry::new(redis).map_err(std::io::Error::other)?),
+                Some(redis) => Some(
+                    SessionRegistry::new(redis)
+                        .map_err(std::io::Error::other)?
+                        .mirroring_denials(config.session_lifetime),
+                ),
                 None => None,
             };
             Arc::new(CookieStore::new(
