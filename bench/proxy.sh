@@ -28,7 +28,9 @@
 # the BFF has no such setting and runs one per CPU), TARGETS (a subset, in
 # order; default all six), PROFILE=1 (perf record one target, PROFILE_TARGET,
 # default ours, during one extra run, print the top; PROXY_BIN and BFF_BIN
-# point at builds with symbols).
+# point at builds with symbols), BEFORE_PROXY_BIN (another build of the
+# proxy, e.g. of the previous commit: adds the target ours-before, run with
+# the same settings beside ours, for an A/B comparison in one run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +48,10 @@ BFF_COOKIE_PORT=${BFF_COOKIE_PORT:-18483}
 BFF_DENY_PORT=${BFF_DENY_PORT:-18484}
 BFF_REDIS_PORT=${BFF_REDIS_PORT:-18485}
 REDIS_PORT=${REDIS_PORT:-18486}
+BEFORE_PORT=${BEFORE_PORT:-18487}
+if [[ -n ${BEFORE_PROXY_BIN:-} && $TARGETS != *ours-before* ]]; then
+  TARGETS="$TARGETS ours-before"
+fi
 read -r -a TARGET_LIST <<<"$TARGETS"
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -195,6 +201,10 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
 "$NGINX" -c "$WORK/nginx.conf" -p "$WORK" & NGINX_PID=$!; PIDS+=("$NGINX_PID")
 RUST_LOG=warn "$PROXY_BIN" --config "$WORK/proxy.toml" & OURS_PID=$!; PIDS+=("$OURS_PID")
 declare -A SERVER_PID=([direct]=$UP_PID [nginx]=$NGINX_PID [ours]=$OURS_PID)
+if [[ -n ${BEFORE_PROXY_BIN:-} ]]; then
+  sed "s/127.0.0.1:$OURS_PORT/127.0.0.1:$BEFORE_PORT/" "$WORK/proxy.toml" >"$WORK/proxy-before.toml"
+  RUST_LOG=warn "$BEFORE_PROXY_BIN" --config "$WORK/proxy-before.toml" & SERVER_PID[ours-before]=$!; PIDS+=("$!")
+fi
 for target in bff-cookie bff-cookie-deny bff-redis; do
   RUST_LOG=warn "$BFF_BIN" --config "$WORK/$target.toml" 2>"$WORK/$target.log" &
   SERVER_PID[$target]=$!; PIDS+=("$!")
@@ -211,6 +221,7 @@ for port in "$REDIS_PORT" "$UP_PORT" "$NGINX_PORT" "$OURS_PORT" \
   "$BFF_COOKIE_PORT" "$BFF_DENY_PORT" "$BFF_REDIS_PORT"; do
   wait_port "$port"
 done
+[[ -z ${BEFORE_PROXY_BIN:-} ]] || wait_port "$BEFORE_PORT"
 
 # The Cookie header each target gets: the proxy's access-token cookie; for
 # the BFF a session written by its own store (cookie store: the access, ID
@@ -221,6 +232,7 @@ declare -A COOKIE
 COOKIE[ours]=$("$COOKIE_BIN" "$WORK/proxy.toml" "$TOKEN")
 COOKIE[direct]=${COOKIE[ours]}
 COOKIE[nginx]=${COOKIE[ours]}
+COOKIE[ours-before]=${COOKIE[ours]}
 for target in bff-cookie bff-cookie-deny bff-redis; do
   COOKIE[$target]=$("$SESSION_BIN" "$WORK/$target.toml" "$TOKEN")
 done
@@ -242,6 +254,7 @@ declare -A URL=(
   [direct]="http://127.0.0.1:$UP_PORT/things"
   [nginx]="http://127.0.0.1:$NGINX_PORT/api/example/things"
   [ours]="http://127.0.0.1:$OURS_PORT/api/example/things"
+  [ours-before]="http://127.0.0.1:$BEFORE_PORT/api/example/things"
   [bff-cookie]="http://127.0.0.1:$BFF_COOKIE_PORT/api/example/things"
   [bff-cookie-deny]="http://127.0.0.1:$BFF_DENY_PORT/api/example/things"
   [bff-redis]="http://127.0.0.1:$BFF_REDIS_PORT/api/example/things"
@@ -285,7 +298,8 @@ for round in $(seq "$ROUNDS"); do
 done
 
 declare -A PEAK_RSS_KB
-for target in ours bff-cookie bff-cookie-deny bff-redis; do
+for target in ours ours-before bff-cookie bff-cookie-deny bff-redis; do
+  [[ -n ${SERVER_PID[$target]:-} ]] || continue
   PEAK_RSS_KB[$target]=$(awk '/VmHWM/ {print $2}' "/proc/${SERVER_PID[$target]}/status")
 done
 
@@ -364,6 +378,8 @@ ratio("ours", "nginx", "ours/nginx")
 if "direct" in rows and "nginx" in rows:
     ratio("ours", "direct", "ours/direct", f"  (nginx/direct {rows['nginx'][0] / rows['direct'][0]:.2f}x)")
 ratio("bff-cookie", "ours", "bff-cookie/ours")
+ratio("ours", "ours-before", "ours/ours-before")
+ratio("ours-before", "nginx", "ours-before/nginx")
 def paired(a, b):
     """The median of the per-round ratios: runs next to each other share
     the machine's state, so these drift less than a ratio of medians."""

@@ -9,12 +9,13 @@ use crate::headers::{copy_response_headers, upstream_request_headers};
 use crate::idle_timeout::{IdleTimeout, is_idle_timeout, payload_timed_out};
 use crate::phantom::Introspector;
 use crate::route::Route;
-use crate::upstream::{RequestBody, UpstreamClient};
+use crate::upstream::{RequestBody, UpstreamPool};
 use actix_web::body::{BodyStream, SizedStream};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use futures_util::StreamExt;
+use http::Uri;
 use http_body_util::BodyDataStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,8 +30,8 @@ pub(crate) struct Forwarder {
     /// Where the session's access token comes from.
     pub tokens: Arc<dyn AccessTokenSource>,
     pub introspector: Option<Arc<Introspector>>,
-    /// This worker's connection pool.
-    pub client: UpstreamClient,
+    /// This worker's connections to the route's upstream.
+    pub upstream: UpstreamPool,
     /// `proxy.body_idle_timeout_secs`.
     pub body_idle: std::time::Duration,
 }
@@ -43,7 +44,7 @@ pub(crate) async fn forward(
 ) -> Result<HttpResponse, ForwardError> {
     let f = forwarder.get_ref();
     let route = &f.route;
-    let uri = route.target(req.uri().path(), req.uri().query())?;
+    let path = route.target_path(req.uri().path(), req.uri().query())?;
     let token = access_token::from_request(&req, f.tokens.as_ref()).await?;
     let bearer = match (route.token_mode, &f.introspector) {
         (TokenMode::Phantom, Some(introspector)) => introspector.jwt_for(&token).await?,
@@ -70,10 +71,10 @@ pub(crate) async fn forward(
     };
     let mut upstream = http::Request::new(body);
     *upstream.method_mut() = method;
-    *upstream.uri_mut() = uri;
+    *upstream.uri_mut() = Uri::from(path);
     *upstream.headers_mut() = headers;
 
-    let response = match tokio::time::timeout(route.timeout, f.client.request(upstream)).await {
+    let response = match tokio::time::timeout(route.timeout, f.upstream.send(upstream)).await {
         Err(_) => {
             tracing::warn!(route = %route.prefix, "the upstream did not answer in time");
             return Err(ForwardError::UpstreamTimeout(route.timeout.as_secs()));

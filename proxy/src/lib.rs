@@ -149,7 +149,6 @@ impl Proxy {
     /// when cross-origin callers are configured).
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         let inner = &self.inner;
-        let client = upstream::client(&inner.config);
         for route in &inner.routes {
             let forwarder = Forwarder {
                 route: route.clone(),
@@ -158,7 +157,7 @@ impl Proxy {
                     TokenMode::Phantom => inner.introspector.clone(),
                     TokenMode::Bearer => None,
                 },
-                client: client.clone(),
+                upstream: upstream::UpstreamPool::new(&inner.config, route),
                 body_idle: inner.config.body_idle_timeout(),
             };
             cfg.service(
