@@ -3,11 +3,11 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
-use th_contract::SessionResponse;
+use th_client::ApiError;
+use th_client::contract::SessionResponse;
+use th_client::leptos::AuthState;
 
-use crate::app::AuthState;
-use crate::bff;
-use crate::error::ApiError;
+use crate::BFF;
 use crate::route::{Link, Location, Route};
 use crate::views::{api_call::ApiCall, overview::Overview, sessions::Sessions, userinfo::Userinfo};
 
@@ -42,7 +42,7 @@ pub fn SignedIn(session: SessionResponse) -> impl IntoView {
         leaving.set(true);
         failure.set(None);
         spawn_local(async move {
-            match bff::logout().await {
+            match BFF.logout().await {
                 Ok(out) => match out.logout_url {
                     // The provider ends its own session, then sends the browser back.
                     Some(url) if window().location().assign(&url).is_ok() => {}
