@@ -38,9 +38,11 @@ impl fmt::Display for ApiError {
                 body: Some(body),
             } => {
                 let message = body.message.trim().trim_end_matches('.');
+                // The BFF's messages are English: ASCII upper-casing spares the
+                // wasm the Unicode case tables.
                 let mut chars = message.chars();
                 if let Some(first) = chars.next() {
-                    write!(f, "{}{}", first.to_uppercase(), chars.as_str())?;
+                    write!(f, "{}{}", first.to_ascii_uppercase(), chars.as_str())?;
                 }
                 write!(f, " (HTTP {status}).")
             }

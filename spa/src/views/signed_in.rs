@@ -29,12 +29,11 @@ pub fn SignedIn(session: SessionResponse) -> impl IntoView {
         .or_else(|| claim("sub"))
         .unwrap_or_else(|| "Signed in".into());
     let email = claim("email");
-    let initial = name
-        .chars()
-        .next()
-        .unwrap_or('?')
-        .to_uppercase()
-        .to_string();
+    // The browser's own upper-casing: Rust's would add its Unicode tables
+    // to the wasm.
+    let initial: String = js_sys::JsString::from(name.chars().next().unwrap_or('?'))
+        .to_upper_case()
+        .into();
 
     let leaving = RwSignal::new(false);
     let failure = RwSignal::new(None::<ApiError>);
