@@ -30,7 +30,10 @@
 # default ours, during one extra run, print the top; PROXY_BIN and BFF_BIN
 # point at builds with symbols), BEFORE_PROXY_BIN (another build of the
 # proxy, e.g. of the previous commit: adds the target ours-before, run with
-# the same settings beside ours, for an A/B comparison in one run).
+# the same settings beside ours, for an A/B comparison in one run),
+# LOAD_ON and SERVERS_ON (CPU lists for taskset, e.g. LOAD_ON=0
+# SERVERS_ON=1: the load generator on its own core, every server, the
+# upstream and Redis on the other; the same pinning for every target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,6 +52,9 @@ BFF_DENY_PORT=${BFF_DENY_PORT:-18484}
 BFF_REDIS_PORT=${BFF_REDIS_PORT:-18485}
 REDIS_PORT=${REDIS_PORT:-18486}
 BEFORE_PORT=${BEFORE_PORT:-18487}
+PIN_LOAD=(); PIN_SERVERS=()
+[[ -z ${LOAD_ON:-} ]] || PIN_LOAD=(taskset -c "$LOAD_ON")
+[[ -z ${SERVERS_ON:-} ]] || PIN_SERVERS=(taskset -c "$SERVERS_ON")
 if [[ -n ${BEFORE_PROXY_BIN:-} && $TARGETS != *ours-before* ]]; then
   TARGETS="$TARGETS ours-before"
 fi
@@ -195,18 +201,18 @@ bff_toml "$BFF_COOKIE_PORT" cookie no >"$WORK/bff-cookie.toml"
 bff_toml "$BFF_DENY_PORT" cookie redis >"$WORK/bff-cookie-deny.toml"
 bff_toml "$BFF_REDIS_PORT" redis redis >"$WORK/bff-redis.toml"
 
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+"${PIN_SERVERS[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
   --logfile "$WORK/redis.log" & REDIS_PID=$!; PIDS+=("$REDIS_PID")
-"$NGINX" -c "$WORK/upstream.conf" -p "$WORK" & UP_PID=$!; PIDS+=("$UP_PID")
-"$NGINX" -c "$WORK/nginx.conf" -p "$WORK" & NGINX_PID=$!; PIDS+=("$NGINX_PID")
-RUST_LOG=warn "$PROXY_BIN" --config "$WORK/proxy.toml" & OURS_PID=$!; PIDS+=("$OURS_PID")
+"${PIN_SERVERS[@]}" "$NGINX" -c "$WORK/upstream.conf" -p "$WORK" & UP_PID=$!; PIDS+=("$UP_PID")
+"${PIN_SERVERS[@]}" "$NGINX" -c "$WORK/nginx.conf" -p "$WORK" & NGINX_PID=$!; PIDS+=("$NGINX_PID")
+RUST_LOG=warn "${PIN_SERVERS[@]}" "$PROXY_BIN" --config "$WORK/proxy.toml" & OURS_PID=$!; PIDS+=("$OURS_PID")
 declare -A SERVER_PID=([direct]=$UP_PID [nginx]=$NGINX_PID [ours]=$OURS_PID)
 if [[ -n ${BEFORE_PROXY_BIN:-} ]]; then
   sed "s/127.0.0.1:$OURS_PORT/127.0.0.1:$BEFORE_PORT/" "$WORK/proxy.toml" >"$WORK/proxy-before.toml"
-  RUST_LOG=warn "$BEFORE_PROXY_BIN" --config "$WORK/proxy-before.toml" & SERVER_PID[ours-before]=$!; PIDS+=("$!")
+  RUST_LOG=warn "${PIN_SERVERS[@]}" "$BEFORE_PROXY_BIN" --config "$WORK/proxy-before.toml" & SERVER_PID[ours-before]=$!; PIDS+=("$!")
 fi
 for target in bff-cookie bff-cookie-deny bff-redis; do
-  RUST_LOG=warn "$BFF_BIN" --config "$WORK/$target.toml" 2>"$WORK/$target.log" &
+  RUST_LOG=warn "${PIN_SERVERS[@]}" "$BFF_BIN" --config "$WORK/$target.toml" 2>"$WORK/$target.log" &
   SERVER_PID[$target]=$!; PIDS+=("$!")
 done
 
@@ -262,7 +268,7 @@ declare -A URL=(
 # Every target gets the same request but for its session cookie; direct and
 # nginx ignore the extras.
 load() { # target seconds output
-  oha --no-tui --output-format json -w -z "${2}s" -c "$CONNECTIONS" \
+  "${PIN_LOAD[@]}" oha --no-tui --output-format json -w -z "${2}s" -c "$CONNECTIONS" \
     -H "x-csrf: 1" -H "cookie: ${COOKIE[$1]}" -H "accept: application/json" \
     "${URL[$1]}" >"$3"
 }
