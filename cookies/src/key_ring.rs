@@ -151,6 +151,11 @@ impl KeyRing {
 
     /// Opens a value sealed for the cookie called `name`.
     pub fn open(&self, name: &str, sealed: &str) -> Result<Vec<u8>, OpenError> {
+        self.try_open(name, sealed)
+            .inspect_err(crate::metrics::open_failed)
+    }
+
+    fn try_open(&self, name: &str, sealed: &str) -> Result<Vec<u8>, OpenError> {
         let mut parts = sealed.splitn(3, '.');
         let (Some(VERSION), Some(id), Some(body)) = (parts.next(), parts.next(), parts.next())
         else {
@@ -169,7 +174,8 @@ impl KeyRing {
         }
         let (nonce, ciphertext) = raw.split_at(NONCE_LEN);
         let aad = associated_data(id, name);
-        key.cipher
+        let opened = key
+            .cipher
             .decrypt(
                 Nonce::from_slice(nonce),
                 Payload {
@@ -177,7 +183,9 @@ impl KeyRing {
                     aad: aad.as_bytes(),
                 },
             )
-            .map_err(|_| OpenError::Forged)
+            .map_err(|_| OpenError::Forged)?;
+        crate::metrics::opened(&key.id);
+        Ok(opened)
     }
 }
 

@@ -22,11 +22,6 @@ struct Args {
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
     let args = Args::parse();
     let settings = match Settings::load(&args.config) {
         Ok(s) => s,
@@ -35,6 +30,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    th_proxy::telemetry::init(&settings.log);
     match run(settings).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -93,6 +93,7 @@ impl Introspector {
     pub async fn jwt_for(&self, token: &Secret) -> Result<Secret, ForwardError> {
         let key = hash(token);
         if let Some(verdict) = self.cache.get(&key, Instant::now()) {
+            crate::metrics::introspection_cache(true);
             return verdict.into_result();
         }
         let turn = {
@@ -102,8 +103,21 @@ impl Introspector {
         let result = {
             let _held = turn.lock().await;
             match self.cache.get(&key, Instant::now()) {
-                Some(verdict) => verdict.into_result(),
-                None => self.introspect(key, token).await,
+                Some(verdict) => {
+                    crate::metrics::introspection_cache(true);
+                    verdict.into_result()
+                }
+                None => {
+                    crate::metrics::introspection_cache(false);
+                    let started = Instant::now();
+                    let result = self.introspect(key, token).await;
+                    let ok = !matches!(
+                        result,
+                        Err(ForwardError::ProviderUnavailable(_) | ForwardError::ProviderTimeout)
+                    );
+                    crate::metrics::introspection(started.elapsed(), ok);
+                    result
+                }
             }
         };
         let mut inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());

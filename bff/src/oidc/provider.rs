@@ -117,9 +117,12 @@ impl Provider {
     }
 
     async fn refetch_jwks(&self, http: &reqwest::Client) -> Result<(), OidcError> {
-        let fresh = CoreJsonWebKeySet::fetch_async(self.metadata.jwks_uri(), http)
-            .await
-            .map_err(discovery_error)?;
+        let fresh = crate::metrics::provider_call(crate::metrics::Endpoint::Jwks, async {
+            CoreJsonWebKeySet::fetch_async(self.metadata.jwks_uri(), http)
+                .await
+                .map_err(discovery_error)
+        })
+        .await?;
         *self.jwks.write().expect("jwks lock") = fresh;
         Ok(())
     }
