@@ -34,6 +34,13 @@ impl Application {
     pub async fn build(config: Config) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.listen)?;
         let port = listener.local_addr()?.port();
+        // First, so the provider's discovery below is counted too; on its
+        // own listener: /metrics is never served on the public port.
+        let metrics = match config.metrics_listen {
+            Some(listen) => Some(th_proxy::metrics::serve(listen, "bff")?),
+            None => None,
+        };
+        let with_metrics = metrics.is_some();
         if !config.vault.policy().host_prefixed() {
             tracing::warn!(
                 secure = config.vault.policy().secure(),
@@ -69,12 +76,6 @@ impl Application {
                 "cors.cross_origin is set: these origins may call with credentials (development only)"
             );
         }
-        // Its own listener: /metrics is never served on the public port.
-        let metrics = match config.metrics_listen {
-            Some(listen) => Some(th_proxy::metrics::serve(listen, "bff")?),
-            None => None,
-        };
-        let with_metrics = metrics.is_some();
         let max_json = config.max_json_bytes;
         let body_idle = config.proxy.body_idle_timeout();
         let server = HttpServer::new(move || {
