@@ -25,9 +25,11 @@ pub fn login_completed() {
     counter!(LOGIN_COMPLETED).increment(1);
 }
 
-/// A login that came back and failed.
-pub fn login_failed(error: &BffError) {
-    counter!(LOGIN_FAILED, "reason" => login_failure_reason(error)).increment(1);
+/// A login that came back and failed; answers the reason label.
+pub fn login_failed(error: &BffError) -> &'static str {
+    let reason = login_failure_reason(error);
+    counter!(LOGIN_FAILED, "reason" => reason).increment(1);
+    reason
 }
 
 /// The `reason` label of a failed login.

@@ -116,7 +116,8 @@ pub async fn end(
             });
         }
         Some((Err(e), _)) => {
-            crate::metrics::login_failed(&e);
+            let reason = crate::metrics::login_failed(&e);
+            tracing::info!(reason, "login failed");
             // A malformed callback still ends the login: its cookie is single-use.
             let clear_login = state.vault.clear(&request_cookies(&req), CookieKind::Login);
             return error_with_cookies(&e, &clear_login);
@@ -127,6 +128,7 @@ pub async fn end(
     match complete(&req, &state, &params, &redirect).await {
         Ok((mut cookies, return_to)) => {
             crate::metrics::login_completed();
+            tracing::info!("login completed");
             cookies.extend(clear_login);
             with_cookies(&mut HttpResponse::Ok(), &cookies).json(LoginEndResponse {
                 handled: true,
@@ -135,7 +137,10 @@ pub async fn end(
             })
         }
         Err(e) => {
-            crate::metrics::login_failed(&e);
+            // One line per failed login, named for the log metric filter
+            // (terraform/modules/observability) to count.
+            let reason = crate::metrics::login_failed(&e);
+            tracing::info!(reason, "login failed");
             error_with_cookies(&e, &clear_login)
         }
     }

@@ -52,6 +52,8 @@ pub async fn spawn_proxy(config: ProxyConfig) -> TestProxy {
         forwarded: Default::default(),
         cookies,
         proxy: config,
+        metrics: Default::default(),
+        log: Default::default(),
     })
     .expect("the proxy starts");
     let base = format!("http://127.0.0.1:{}", app.port());
