@@ -49,6 +49,9 @@ pub struct Settings {
     /// when unset).
     #[serde(default)]
     pub metrics: MetricsSettings,
+    /// `[traces]`: OpenTelemetry spans over OTLP/HTTP (off when unset).
+    #[serde(default)]
+    pub traces: TracesSettings,
 }
 
 /// The port the server listens on when `listen` is not set; `bff
@@ -163,7 +166,7 @@ impl Default for LimitSettings {
 }
 
 /// `[log]`: JSON by default, `format = "pretty"` for people.
-pub use th_proxy::telemetry::{LogFormat, LogSettings};
+pub use th_proxy::telemetry::{LogFormat, LogSettings, TracesSettings};
 
 /// Why the settings are unusable; each message names the setting.
 #[derive(Debug, thiserror::Error)]
@@ -247,6 +250,7 @@ pub struct Config {
     pub proxy: Proxy,
     /// `metrics.listen`; `None`: no metrics.
     pub metrics_listen: Option<SocketAddr>,
+    pub traces: TracesSettings,
 }
 
 /// The `[oidc]` settings, parsed.
@@ -414,6 +418,7 @@ impl Settings {
             log: self.log,
             proxy,
             metrics_listen: self.metrics.listen,
+            traces: self.traces,
         })
     }
 }

@@ -119,13 +119,16 @@ impl Endpoint {
     }
 }
 
-/// Times one call to the provider and counts its failure.
+/// Times one call to the provider and counts its failure; with traces on,
+/// the call is a `provider` span (whose `traceparent` the request carries:
+/// `oidc::provider::traced`).
 pub async fn provider_call<T>(
     endpoint: Endpoint,
     call: impl Future<Output = Result<T, OidcError>>,
 ) -> Result<T, OidcError> {
     let started = Instant::now();
-    let result = call.await;
+    let span = th_proxy::call_span!("provider", endpoint = endpoint.label());
+    let result = tracing::Instrument::instrument(call, span).await;
     histogram!(PROVIDER_DURATION, "endpoint" => endpoint.label()).record(started.elapsed());
     if let Err(e) = &result {
         let kind = match e {

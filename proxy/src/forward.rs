@@ -20,6 +20,7 @@ use futures_util::StreamExt;
 use http_body_util::BodyDataStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use tracing::Instrument;
 
 /// How many request-body chunks may wait for the upstream: back-pressure
 /// keeps a slow upstream from making the proxy buffer a whole body.
@@ -60,6 +61,10 @@ pub(crate) async fn forward(
     if let Some(id) = RequestId::of(&req) {
         headers.insert(th_contract::REQUEST_ID_HEADER, id.header_value());
     }
+    // With traces on, the upstream's call is a span of its own, and the
+    // upstream continues the trace from it.
+    let span = crate::call_span!("upstream", route = %route.prefix);
+    crate::telemetry::inject(&span, &mut headers);
 
     let method = http::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|_| ForwardError::BadPath("unsupported method"))?;
@@ -80,7 +85,8 @@ pub(crate) async fn forward(
     *upstream.headers_mut() = headers;
 
     let sent = std::time::Instant::now();
-    let response = match tokio::time::timeout(route.timeout, f.client.request(upstream)).await {
+    let call = tokio::time::timeout(route.timeout, f.client.request(upstream));
+    let response = match call.instrument(span).await {
         Err(_) => {
             tracing::warn!(route = %route.prefix, "the upstream did not answer in time");
             f.metrics.failed(UpstreamFailure::Timeout);

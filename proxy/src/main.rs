@@ -30,8 +30,10 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    th_proxy::telemetry::init(&settings.log);
-    match run(settings).await {
+    let telemetry = th_proxy::telemetry::init(&settings.log, &settings.traces, "th-proxy");
+    let result = run(settings).await;
+    telemetry.shutdown();
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("proxy: {e}");

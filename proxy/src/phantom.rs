@@ -110,7 +110,9 @@ impl Introspector {
                 None => {
                     crate::metrics::introspection_cache(false);
                     let started = Instant::now();
-                    let result = self.introspect(key, token).await;
+                    let span = crate::call_span!("introspection");
+                    let result =
+                        tracing::Instrument::instrument(self.introspect(key, token), span).await;
                     let ok = !matches!(
                         result,
                         Err(ForwardError::ProviderUnavailable(_) | ForwardError::ProviderTimeout)
@@ -131,9 +133,12 @@ impl Introspector {
     /// Asks the provider, and caches its verdict.
     async fn introspect(&self, key: TokenHash, token: &Secret) -> Result<Secret, ForwardError> {
         let endpoint = self.endpoint().await?;
+        let mut trace = reqwest::header::HeaderMap::new();
+        crate::telemetry::inject(&tracing::Span::current(), &mut trace);
         let response = self
             .client
             .post(endpoint)
+            .headers(trace)
             .basic_auth(
                 &self.config.client_id,
                 Some(self.config.client_secret.expose()),

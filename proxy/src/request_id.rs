@@ -3,6 +3,9 @@
 //! middleware runs the rest of the request inside a `request` span), the
 //! response returns it, and the proxy sends it to the upstream.
 //!
+//! With traces on, the same span is the request's in the trace, continuing
+//! the caller's `traceparent`.
+//!
 //! Sane: 1 to 128 characters of `A-Z a-z 0-9 - _ . : @ / + =`, so a client
 //! cannot write a line break, a quote or a megabyte into the logs. Made:
 //! 32 hex digits of 16 random bytes, as nginx's `$request_id`.
@@ -88,6 +91,7 @@ pub async fn request_id(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = RequestId::for_request(req.headers().get(REQUEST_ID_HEADER));
     let span = tracing::info_span!("request", request_id = id.as_str());
+    crate::telemetry::continue_trace(&span, req.headers());
     req.extensions_mut().insert(id.clone());
     let mut response = next.call(req).instrument(span).await?;
     response

@@ -6,7 +6,7 @@ use crate::guard::{cors, origin_guard};
 use crate::idle_timeout::body_idle_timeout;
 use crate::metrics::{MetricsServer, MetricsSettings, record_http};
 use crate::request_id::request_id;
-use crate::telemetry::LogSettings;
+use crate::telemetry::{LogSettings, TracesSettings};
 use crate::{Proxy, ProxyConfig, ProxyError};
 use actix_web::dev::Server;
 use actix_web::middleware::{Condition, from_fn};
@@ -44,6 +44,9 @@ pub struct Settings {
     /// `[log]`: JSON (the default) or text, and the filter.
     #[serde(default)]
     pub log: LogSettings,
+    /// `[traces]`: OpenTelemetry spans over OTLP/HTTP (off when unset).
+    #[serde(default)]
+    pub traces: TracesSettings,
 }
 
 impl Settings {

@@ -3,7 +3,7 @@
 use super::OidcError;
 use super::id_token::{self, NonceCheck};
 use super::logout_token::{self, LogoutToken, LogoutTokenError};
-use super::provider::Provider;
+use super::provider::{Provider, trace_headers, traced};
 use crate::configuration::OidcConfig;
 use crate::metrics::{Endpoint, provider_call};
 use openidconnect::core::{CoreClient, CoreResponseType};
@@ -267,7 +267,7 @@ impl Oidc {
             .set_redirect_uri(Cow::Owned(RedirectUrl::from_url(redirect.clone())));
         let response = provider_call(Endpoint::Token, async {
             request
-                .request_async(&self.http)
+                .request_async(&traced(&self.http))
                 .await
                 .map_err(OidcError::from_token_error)
         })
@@ -293,7 +293,7 @@ impl Oidc {
             .map_err(|_| OidcError::Unsupported("token endpoint"))?;
         let response = provider_call(Endpoint::Token, async {
             request
-                .request_async(&self.http)
+                .request_async(&traced(&self.http))
                 .await
                 .map_err(OidcError::from_token_error)
         })
@@ -380,6 +380,7 @@ impl Oidc {
                 .get(endpoint.url().clone())
                 .bearer_auth(access_token.expose())
                 .header(reqwest::header::ACCEPT, "application/json")
+                .headers(trace_headers())
                 .send()
                 .await
                 .map_err(|e| OidcError::from_reqwest(&e))?;
@@ -445,10 +446,13 @@ impl Oidc {
 impl Oidc {
     /// A POST that authenticates this client with `client_secret_basic`.
     fn authenticated_post(&self, endpoint: &str) -> reqwest::RequestBuilder {
-        self.http.post(endpoint).basic_auth(
-            form_encode(&self.config.client_id),
-            Some(form_encode(self.config.client_secret.expose())),
-        )
+        self.http
+            .post(endpoint)
+            .headers(trace_headers())
+            .basic_auth(
+                form_encode(&self.config.client_id),
+                Some(form_encode(self.config.client_secret.expose())),
+            )
     }
 }
 

@@ -141,7 +141,11 @@ pub async fn spawn_app_toml(toml: &str) -> TestApp {
         .validate()
         .expect("settings validate");
     if std::env::var_os("TEST_LOG").is_some() {
-        th_bff::telemetry::init(&th_bff::configuration::LogSettings::default());
+        let _ = th_bff::telemetry::init(
+            &th_bff::configuration::LogSettings::default(),
+            &Default::default(),
+            "th-bff",
+        );
     }
     let app = Application::build(config).await.expect("server builds");
     let port = app.port();

@@ -54,6 +54,7 @@ pub async fn spawn_proxy(config: ProxyConfig) -> TestProxy {
         proxy: config,
         metrics: Default::default(),
         log: Default::default(),
+        traces: Default::default(),
     })
     .expect("the proxy starts");
     let base = format!("http://127.0.0.1:{}", app.port());
