@@ -20,6 +20,8 @@ pub const KEY_LEN: usize = 32;
 /// One key of the ring: an id (printable, short) and 32 secret bytes.
 pub struct CookieKey {
     id: String,
+    /// The id as a metric label, made once (opening a value allocates nothing for it).
+    label: metrics::SharedString,
     cipher: Aes256Gcm,
 }
 
@@ -88,6 +90,7 @@ impl CookieKey {
         })?;
         Ok(Self {
             id: id.to_owned(),
+            label: metrics::SharedString::from_shared(std::sync::Arc::<str>::from(id)),
             cipher,
         })
     }
@@ -184,7 +187,7 @@ impl KeyRing {
                 },
             )
             .map_err(|_| OpenError::Forged)?;
-        crate::metrics::opened(&key.id);
+        crate::metrics::opened(&key.label);
         Ok(opened)
     }
 }

@@ -7,8 +7,8 @@ use th_contract::metrics::{COOKIE_FAILURES, COOKIES_OPENED};
 
 /// A value opened with the key `key_id` (an id from the ring, never one a
 /// client made up).
-pub(crate) fn opened(key_id: &str) {
-    metrics::counter!(COOKIES_OPENED, "key_id" => key_id.to_owned()).increment(1);
+pub(crate) fn opened(key_id: &metrics::SharedString) {
+    metrics::counter!(COOKIES_OPENED, "key_id" => key_id.clone()).increment(1);
 }
 
 /// A value that did not open.

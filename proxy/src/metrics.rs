@@ -13,7 +13,7 @@ use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use metrics::{Counter, SharedString, counter, gauge, histogram};
+use metrics::{Counter, Histogram, SharedString, counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use serde::Deserialize;
 use std::net::{SocketAddr, TcpListener};
@@ -146,10 +146,13 @@ pub async fn run_beside(server: Server, metrics: Option<MetricsServer>) -> std::
     result
 }
 
-/// The route label of a proxied request: its route's prefix, set by the
-/// scope's app data.
+/// The route label of a proxied request (its route's prefix, set by the
+/// scope's app data), with the route's request-duration histogram.
 #[derive(Clone)]
-pub(crate) struct RouteLabel(pub SharedString);
+pub(crate) struct RouteLabel {
+    label: SharedString,
+    duration: Histogram,
+}
 
 /// Counts every request by route template and status class, and times it.
 /// Unknown paths all count as [`UNMATCHED_ROUTE`].
@@ -160,23 +163,32 @@ pub async fn record_http(
     let started = Instant::now();
     let method = method_label(req.method());
     let result = next.call(req).await;
+    let elapsed = started.elapsed();
     let (route, status) = match &result {
-        Ok(res) => (route_label(res.request()), res.status()),
-        Err(e) => (
-            SharedString::const_str(UNMATCHED_ROUTE),
-            e.as_response_error().status_code(),
-        ),
+        Ok(res) => match res.request().app_data::<RouteLabel>() {
+            // A proxy route: its histogram is at hand.
+            Some(proxied) => {
+                proxied.duration.record(elapsed);
+                (proxied.label.clone(), res.status())
+            }
+            None => {
+                let route = route_label(res.request());
+                histogram!(HTTP_DURATION, "route" => route.clone()).record(elapsed);
+                (route, res.status())
+            }
+        },
+        Err(e) => {
+            let route = SharedString::const_str(UNMATCHED_ROUTE);
+            histogram!(HTTP_DURATION, "route" => route.clone()).record(elapsed);
+            (route, e.as_response_error().status_code())
+        }
     };
-    histogram!(HTTP_DURATION, "route" => route.clone()).record(started.elapsed());
     counter!(HTTP_REQUESTS, "route" => route, "method" => method, "status" => status_class(status))
         .increment(1);
     result
 }
 
 fn route_label(req: &HttpRequest) -> SharedString {
-    if let Some(label) = req.app_data::<RouteLabel>() {
-        return label.0.clone();
-    }
     match req.match_pattern() {
         Some(pattern) => SharedString::from(pattern),
         None => SharedString::const_str(UNMATCHED_ROUTE),
@@ -206,10 +218,15 @@ fn status_class(status: StatusCode) -> &'static str {
     }
 }
 
-/// What one proxy route counts.
+/// What one proxy route counts: its handles, registered once per worker
+/// (after the recorder is installed), so a proxied request looks nothing up.
 #[derive(Clone)]
 pub(crate) struct RouteMetrics {
     label: SharedString,
+    duration: Histogram,
+    /// By status class: 1xx … 5xx.
+    responses: [Counter; 5],
+    bytes: Counter,
 }
 
 /// How an upstream call failed.
@@ -225,21 +242,30 @@ pub(crate) enum UpstreamFailure {
 
 impl RouteMetrics {
     pub fn new(prefix: &str) -> Self {
+        let label = SharedString::from_shared(Arc::<str>::from(prefix));
+        let responses = ["1xx", "2xx", "3xx", "4xx", "5xx"]
+            .map(|class| counter!(UPSTREAM_RESPONSES, "route" => label.clone(), "status" => class));
         Self {
-            label: SharedString::from(prefix.to_owned()),
+            duration: histogram!(UPSTREAM_DURATION, "route" => label.clone()),
+            bytes: counter!(UPSTREAM_BYTES, "route" => label.clone()),
+            responses,
+            label,
         }
     }
 
     /// The label the HTTP middleware uses for this route.
     pub fn label(&self) -> RouteLabel {
-        RouteLabel(self.label.clone())
+        RouteLabel {
+            duration: histogram!(HTTP_DURATION, "route" => self.label.clone()),
+            label: self.label.clone(),
+        }
     }
 
     /// The upstream answered with its head after `elapsed`.
     pub fn answered(&self, status: u16, elapsed: Duration) {
-        histogram!(UPSTREAM_DURATION, "route" => self.label.clone()).record(elapsed);
-        let class = StatusCode::from_u16(status).map_or("5xx", status_class);
-        counter!(UPSTREAM_RESPONSES, "route" => self.label.clone(), "status" => class).increment(1);
+        self.duration.record(elapsed);
+        let class = usize::from(status.clamp(100, 599) / 100 - 1);
+        self.responses[class].increment(1);
     }
 
     pub fn failed(&self, failure: UpstreamFailure) {
@@ -251,9 +277,9 @@ impl RouteMetrics {
         counter!(UPSTREAM_ERRORS, "route" => self.label.clone(), "kind" => kind).increment(1);
     }
 
-    /// The counter of body bytes passed back, for one response.
+    /// The counter of body bytes passed back.
     pub fn bytes(&self) -> Counter {
-        counter!(UPSTREAM_BYTES, "route" => self.label.clone())
+        self.bytes.clone()
     }
 }
 
