@@ -9,8 +9,10 @@ mod bff_process;
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
+#[path = "../common/upstream.rs"]
+mod upstream;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse};
 use bff_process::BffProcess;
 use helpers::{AppOptions, KEY_1, REDIRECT, query_param};
 use serde_json::Value;
@@ -18,6 +20,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use th_cookies::{CookieKind, RequestCookies};
 use th_testkit::{Browser, ProviderOptions, TestProvider};
+use upstream::spawn_upstream;
 
 /// The request id a JSON log line was written under, if any.
 fn request_id(line: &Value) -> Option<&str> {
@@ -30,28 +33,18 @@ fn request_id(line: &Value) -> Option<&str> {
 
 /// An upstream that answers what it saw: the request id and the bearer token.
 async fn start_upstream() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let server = HttpServer::new(|| {
-        App::new().default_service(web::to(|req: HttpRequest| async move {
-            let header = |name: &str| {
-                req.headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            };
-            HttpResponse::Ok().json(serde_json::json!({
-                "request_id": header("x-request-id"),
-                "authorization": header("authorization"),
-            }))
+    spawn_upstream(|req: HttpRequest| async move {
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        HttpResponse::Ok().json(serde_json::json!({
+            "request_id": header("x-request-id"),
+            "authorization": header("authorization"),
         }))
     })
-    .workers(1)
-    .listen(listener)
-    .unwrap()
-    .run();
-    tokio::spawn(server);
-    base
 }
 
 /// The settings: the provider, `/api/echo` to `upstream`, JSON logs of

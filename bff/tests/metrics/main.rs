@@ -10,28 +10,21 @@
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
+#[path = "../common/upstream.rs"]
+mod upstream;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse};
 use helpers::{AppOptions, REDIRECT, TestApp, spawn_app_toml};
 use std::collections::BTreeSet;
 use std::time::Duration;
 use th_testkit::{ProviderOptions, TestPrometheus, TestProvider};
+use upstream::spawn_upstream;
 
 /// An upstream that answers 200 with a small JSON body.
 async fn start_upstream() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let server = HttpServer::new(|| {
-        App::new().default_service(web::to(|req: HttpRequest| async move {
-            HttpResponse::Ok().json(serde_json::json!({ "path": req.path() }))
-        }))
+    spawn_upstream(|req: HttpRequest| async move {
+        HttpResponse::Ok().json(serde_json::json!({ "path": req.path() }))
     })
-    .workers(1)
-    .listen(listener)
-    .unwrap()
-    .run();
-    tokio::spawn(server);
-    base
 }
 
 /// A BFF with metrics on a free port of their own and `route` proxied to

@@ -11,6 +11,8 @@ mod bff_process;
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
+#[path = "../common/upstream.rs"]
+mod upstream;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use bff_process::BffProcess;
@@ -20,6 +22,7 @@ use prost::Message;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use th_testkit::{ProviderOptions, TestProvider};
+use upstream::spawn_upstream;
 
 /// One received span: its name, ids (hex) and attributes.
 #[derive(Debug, Clone)]
@@ -99,24 +102,14 @@ async fn start_receiver() -> (String, Received) {
 
 /// An upstream that answers the `traceparent` it received.
 async fn start_upstream() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let server = HttpServer::new(|| {
-        App::new().default_service(web::to(|req: HttpRequest| async move {
-            let traceparent = req
-                .headers()
-                .get("traceparent")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            HttpResponse::Ok().json(serde_json::json!({ "traceparent": traceparent }))
-        }))
+    spawn_upstream(|req: HttpRequest| async move {
+        let traceparent = req
+            .headers()
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        HttpResponse::Ok().json(serde_json::json!({ "traceparent": traceparent }))
     })
-    .workers(1)
-    .listen(listener)
-    .unwrap()
-    .run();
-    tokio::spawn(server);
-    base
 }
 
 /// Waits until the receiver holds a span that `found` accepts.
