@@ -19,11 +19,14 @@ use th_contract::{codes, paths};
 use th_proxy::guard::{cors, csrf_guard, origin_guard};
 use th_proxy::idle_timeout::body_idle_timeout;
 use th_proxy::json_error::json_error;
+use th_proxy::metrics::{MetricsServer, record_http};
+use th_proxy::request_id::request_id;
 
 /// A bound, not yet running, server.
 pub struct Application {
     port: u16,
     server: Server,
+    metrics: Option<MetricsServer>,
 }
 
 impl Application {
@@ -31,6 +34,13 @@ impl Application {
     pub async fn build(config: Config) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.listen)?;
         let port = listener.local_addr()?.port();
+        // First, so the provider's discovery below is counted too; on its
+        // own listener: /metrics is never served on the public port.
+        let metrics = match config.metrics_listen {
+            Some(listen) => Some(th_proxy::metrics::serve(listen, "bff")?),
+            None => None,
+        };
+        let with_metrics = metrics.is_some();
         if !config.vault.policy().host_prefixed() {
             tracing::warn!(
                 secure = config.vault.policy().secure(),
@@ -116,6 +126,9 @@ impl Application {
                     body_idle_timeout(body_idle, req, next)
                 }))
                 .wrap(from_fn(crate::access_log::log))
+                .wrap(Condition::new(with_metrics, from_fn(record_http)))
+                // Outermost: every line of the request carries its id.
+                .wrap(from_fn(request_id))
         })
         // A request's head must arrive within this; its body, chunk by chunk,
         // within proxy.body_idle_timeout_secs (the middleware above).
@@ -125,7 +138,11 @@ impl Application {
         // In-flight requests get this long to finish after SIGTERM.
         .shutdown_timeout(20)
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            metrics,
+        })
     }
 
     /// The bound port.
@@ -133,9 +150,15 @@ impl Application {
         self.port
     }
 
-    /// Runs until stopped (SIGINT/SIGTERM stop it gracefully).
+    /// The metrics listener's port, when `metrics.listen` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|m| m.port)
+    }
+
+    /// Runs until stopped (SIGINT/SIGTERM stop it gracefully); the metrics
+    /// listener stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        th_proxy::metrics::run_beside(self.server, self.metrics).await
     }
 }
 

@@ -4,6 +4,7 @@
 //! This crate must compile for `wasm32-unknown-unknown`, so it depends on
 //! `serde` only: no actix, no tokio.
 
+pub mod metrics;
 mod return_to;
 
 pub use return_to::{ReturnTo, ReturnToError};
@@ -14,6 +15,11 @@ use serde::{Deserialize, Serialize};
 pub const CSRF_HEADER: &str = "x-csrf";
 /// The only accepted value of [`CSRF_HEADER`].
 pub const CSRF_VALUE: &str = "1";
+
+/// The request id: taken from the load balancer when it sends a sane one,
+/// made otherwise; on every log line of the request, in the response, and
+/// sent to the upstream.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// Default paths of the contract, relative to the BFF's base URL.
 pub mod paths {

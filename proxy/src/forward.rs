@@ -7,7 +7,9 @@ use crate::config::TokenMode;
 use crate::error::ForwardError;
 use crate::headers::{copy_response_headers, upstream_request_headers};
 use crate::idle_timeout::{IdleTimeout, is_idle_timeout, payload_timed_out};
+use crate::metrics::{RouteMetrics, UpstreamFailure};
 use crate::phantom::Introspector;
+use crate::request_id::RequestId;
 use crate::route::Route;
 use crate::upstream::{RequestBody, UpstreamPool};
 use actix_web::body::{BodyStream, SizedStream};
@@ -19,6 +21,7 @@ use http::Uri;
 use http_body_util::BodyDataStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use tracing::Instrument;
 
 /// How many request-body chunks may wait for the upstream: back-pressure
 /// keeps a slow upstream from making the proxy buffer a whole body.
@@ -34,6 +37,7 @@ pub(crate) struct Forwarder {
     pub upstream: UpstreamPool,
     /// `proxy.body_idle_timeout_secs`.
     pub body_idle: std::time::Duration,
+    pub metrics: RouteMetrics,
 }
 
 /// The handler of every method and path under a route's prefix.
@@ -55,6 +59,13 @@ pub(crate) async fn forward(
         .map_err(|_| ForwardError::Unauthorized)?;
     authorization.set_sensitive(true);
     headers.insert(http::header::AUTHORIZATION, authorization);
+    if let Some(id) = RequestId::of(&req) {
+        headers.insert(th_contract::REQUEST_ID_HEADER, id.header_value());
+    }
+    // With traces on, the upstream's call is a span of its own, and the
+    // upstream continues the trace from it.
+    let span = crate::call_span!("upstream", route = %route.prefix);
+    crate::telemetry::inject(&span, &mut headers);
 
     let method = http::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|_| ForwardError::BadPath("unsupported method"))?;
@@ -74,9 +85,12 @@ pub(crate) async fn forward(
     *upstream.uri_mut() = Uri::from(path);
     *upstream.headers_mut() = headers;
 
-    let response = match tokio::time::timeout(route.timeout, f.upstream.send(upstream)).await {
+    let sent = std::time::Instant::now();
+    let call = tokio::time::timeout(route.timeout, f.upstream.send(upstream));
+    let response = match call.instrument(span).await {
         Err(_) => {
             tracing::warn!(route = %route.prefix, "the upstream did not answer in time");
+            f.metrics.failed(UpstreamFailure::Timeout);
             return Err(ForwardError::UpstreamTimeout(route.timeout.as_secs()));
         }
         Ok(Err(_)) if flags.too_large.load(Ordering::Relaxed) => {
@@ -88,10 +102,14 @@ pub(crate) async fn forward(
         }
         Ok(Err(e)) => {
             tracing::warn!(route = %route.prefix, error = %error_chain(&e), "the upstream failed");
+            f.metrics.failed(UpstreamFailure::Unavailable);
             return Err(ForwardError::UpstreamUnavailable(e.into()));
         }
         Ok(Ok(response)) => response,
     };
+    f.metrics
+        .answered(response.status().as_u16(), sent.elapsed());
+    let bytes = f.metrics.bytes();
 
     let status =
         StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -117,13 +135,18 @@ pub(crate) async fn forward(
         && req.method() != actix_web::http::Method::HEAD
     {
         match body.next().await {
-            Some(Ok(chunk)) if chunk.len() as u64 == n => return Ok(builder.body(chunk)),
+            Some(Ok(chunk)) if chunk.len() as u64 == n => {
+                bytes.increment(n);
+                return Ok(builder.body(chunk));
+            }
             Some(Ok(chunk)) => first = Some(chunk),
             Some(Err(e)) => {
                 tracing::warn!(route = %route.prefix, error = %e, "the upstream's body failed");
                 return Err(if is_idle_timeout(&e) {
+                    f.metrics.failed(UpstreamFailure::Timeout);
                     ForwardError::UpstreamTimeout(f.body_idle.as_secs())
                 } else {
+                    f.metrics.failed(UpstreamFailure::Reset);
                     ForwardError::UpstreamUnavailable(e.into())
                 });
             }
@@ -131,11 +154,22 @@ pub(crate) async fn forward(
         }
     }
     let prefix = route.prefix.clone();
+    let metrics = f.metrics.clone();
+    // The body streams after the handler returned: its log lines are the
+    // request's all the same.
+    let span = tracing::Span::current();
     let body = futures_util::stream::iter(first.map(Ok))
         .chain(body)
-        .inspect(move |chunk| {
-            if let Err(e) = chunk {
+        .inspect(move |chunk| match chunk {
+            Ok(chunk) => bytes.increment(chunk.len() as u64),
+            Err(e) => {
+                let _request = span.enter();
                 tracing::warn!(route = %prefix, error = %e, "the upstream's body failed; the response is cut");
+                metrics.failed(if is_idle_timeout(e) {
+                    UpstreamFailure::Timeout
+                } else {
+                    UpstreamFailure::Reset
+                });
             }
         });
     Ok(match length {

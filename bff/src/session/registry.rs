@@ -456,7 +456,10 @@ pub(super) async fn bounded<T, E: std::fmt::Display>(
     what: &str,
     call: impl Future<Output = Result<T, E>>,
 ) -> Result<T, StoreError> {
-    match tokio::time::timeout(timeout, call).await {
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(timeout, call).await;
+    crate::metrics::store_call(what, started.elapsed(), matches!(result, Ok(Ok(_))));
+    match result {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(e)) => Err(StoreError::Unavailable(format!("{what}: {e}"))),
         Err(_) => Err(StoreError::Unavailable(format!(
