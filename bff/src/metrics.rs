@@ -6,11 +6,12 @@
 use crate::error::BffError;
 use crate::oidc::OidcError;
 use crate::routes::login::LoginFailure;
-use metrics::{counter, histogram};
+use metrics::{counter, gauge, histogram};
 use std::time::{Duration, Instant};
 use th_contract::metrics::{
-    BACKCHANNEL_LOGOUTS, LOGIN_COMPLETED, LOGIN_FAILED, LOGIN_RATE_LIMITED, LOGIN_STARTED, LOGOUTS,
-    PROVIDER_DURATION, PROVIDER_ERRORS, REFRESHES, STORE_DURATION, STORE_ERRORS,
+    BACKCHANNEL_LOGOUTS, DENY_LIST_ENTRIES, DENY_LIST_IN_MEMORY, LOGIN_COMPLETED, LOGIN_FAILED,
+    LOGIN_RATE_LIMITED, LOGIN_STARTED, LOGOUTS, PROVIDER_DURATION, PROVIDER_ERRORS, REFRESHES,
+    STORE_DURATION, STORE_ERRORS,
 };
 
 pub fn login_started() {
@@ -140,6 +141,13 @@ pub async fn provider_call<T>(
         counter!(PROVIDER_ERRORS, "endpoint" => endpoint.label(), "kind" => kind).increment(1);
     }
     result
+}
+
+/// The cookie store's deny-list in memory: whether it answers, how many
+/// ended sessions it holds.
+pub fn deny_list(in_memory: bool, entries: usize) {
+    gauge!(DENY_LIST_IN_MEMORY).set(if in_memory { 1.0 } else { 0.0 });
+    gauge!(DENY_LIST_ENTRIES).set(entries as f64);
 }
 
 /// One Redis call of the session store: `operation` is the store's fixed

@@ -79,6 +79,10 @@ metrics! {
         "Time a Redis call of the session store took, by operation.";
     STORE_ERRORS = "th_session_store_errors_total", Counter, ["operation"],
         "Redis calls of the session store that failed or timed out, by operation.";
+    DENY_LIST_IN_MEMORY = "th_deny_list_in_memory", Gauge, [],
+        "Cookie store with [redis]: 1 while ended sessions are checked in memory, 0 while every request asks Redis.";
+    DENY_LIST_ENTRIES = "th_deny_list_entries", Gauge, [],
+        "Cookie store with [redis]: ended sessions held in memory.";
     BUILD_INFO = "th_build_info", Gauge, ["component", "version"],
         "Always 1: which program (bff or proxy) and version is running.";
 }

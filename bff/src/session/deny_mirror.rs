@@ -126,24 +126,31 @@ impl DenyMirror {
             // Too many to hold: ask Redis until a reload finds fewer.
             self.loaded.store(false, Ordering::Release);
         }
+        self.report(entries.len());
     }
 
     fn replace(&self, loaded: HashMap<String, i64>) {
+        let count = loaded.len();
         *self.entries.write().unwrap_or_else(|e| e.into_inner()) = loaded;
         self.heard_now();
         self.loaded.store(true, Ordering::Release);
+        self.report(count);
     }
 
     fn down(&self) {
         self.loaded.store(false, Ordering::Release);
+        self.report(self.entries.read().unwrap_or_else(|e| e.into_inner()).len());
     }
 
     fn prune(&self, now: i64) {
         let keep_after = now.saturating_sub(i64::try_from(self.lifetime.as_secs()).unwrap_or(0));
-        self.entries
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, at| *at > keep_after);
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        entries.retain(|_, at| *at > keep_after);
+        self.report(entries.len());
+    }
+
+    fn report(&self, entries: usize) {
+        crate::metrics::deny_list(self.loaded.load(Ordering::Acquire), entries);
     }
 }
 
