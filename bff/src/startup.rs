@@ -15,7 +15,8 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
-use th_contract::{codes, paths};
+use th_contract::codes;
+use th_contract::paths::{self, in_bff};
 use th_proxy::guard::{cors, csrf_guard, origin_guard};
 use th_proxy::idle_timeout::body_idle_timeout;
 use th_proxy::json_error::json_error;
@@ -87,21 +88,27 @@ impl Application {
                 // cookies; the signed logout token is the proof. Registered
                 // before the /bff scope, so that scope's guard does not apply.
                 .route(
-                    "/bff/backchannel-logout",
+                    paths::BACKCHANNEL_LOGOUT,
                     web::post().to(backchannel_logout::post),
                 )
                 .service(
-                    web::scope("/bff")
-                        .route("/login/start", web::post().to(login::start))
-                        .route("/login/end", web::post().to(login::end))
-                        .route("/session", web::get().to(session::get))
-                        .route("/userinfo", web::get().to(userinfo::get))
-                        .route("/claims", web::get().to(claims::get))
-                        .route("/refresh", web::post().to(refresh::post))
-                        .route("/logout", web::post().to(logout::post))
-                        .route("/sessions", web::get().to(sessions::list))
-                        .route("/sessions/end-others", web::post().to(sessions::end_others))
-                        .route("/sessions/{id}", web::delete().to(sessions::end_one))
+                    web::scope(paths::BFF)
+                        .route(in_bff(paths::LOGIN_START), web::post().to(login::start))
+                        .route(in_bff(paths::LOGIN_END), web::post().to(login::end))
+                        .route(in_bff(paths::SESSION), web::get().to(session::get))
+                        .route(in_bff(paths::USERINFO), web::get().to(userinfo::get))
+                        .route(in_bff(paths::CLAIMS), web::get().to(claims::get))
+                        .route(in_bff(paths::REFRESH), web::post().to(refresh::post))
+                        .route(in_bff(paths::LOGOUT), web::post().to(logout::post))
+                        .route(in_bff(paths::SESSIONS), web::get().to(sessions::list))
+                        .route(
+                            in_bff(paths::SESSIONS_END_OTHERS),
+                            web::post().to(sessions::end_others),
+                        )
+                        .route(
+                            in_bff(paths::SESSION_BY_ID),
+                            web::delete().to(sessions::end_one),
+                        )
                         // On the scope, so it guards whatever the router
                         // matched, however the path was spelled.
                         .wrap(from_fn(csrf_guard)),
