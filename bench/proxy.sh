@@ -11,6 +11,10 @@
 #                     Redis whether the session was ended (the deny-list)
 #   bff-redis       - the BFF with session.store = "redis": the browser sends
 #                     only the session-key cookie, the tokens come from Redis
+#   ours-metrics    - ours with [metrics] listen set: every request counted
+#                     and timed (route, status class, upstream, cookie key)
+#   bff-cookie-metrics - bff-cookie with [metrics] listen set
+# The metrics targets are scraped every 5 s during the run, as Prometheus would.
 # The upstream is nginx answering a fixed JSON body (one worker), so it costs
 # little and the difference between the targets is the proxy. The BFF's
 # sessions are written through its own store code by the `bench_session`
@@ -28,7 +32,12 @@
 # the BFF has no such setting and runs one per CPU), TARGETS (a subset, in
 # order; default all six), PROFILE=1 (perf record one target, PROFILE_TARGET,
 # default ours, during one extra run, print the top; PROXY_BIN and BFF_BIN
-# point at builds with symbols).
+# point at builds with symbols), BEFORE_PROXY_BIN (another build of the
+# proxy, e.g. of the previous commit: adds the target ours-before, run with
+# the same settings beside ours, for an A/B comparison in one run),
+# LOAD_ON and SERVERS_ON (CPU lists for taskset, e.g. LOAD_ON=0
+# SERVERS_ON=1: the load generator on its own core, every server, the
+# upstream and Redis on the other; the same pinning for every target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +45,7 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 ROUNDS=${ROUNDS:-3}
 WORKERS=${WORKERS:-2}
-TARGETS=${TARGETS:-direct nginx ours bff-cookie bff-cookie-deny bff-redis}
+TARGETS=${TARGETS:-direct nginx ours ours-metrics bff-cookie bff-cookie-metrics bff-cookie-deny bff-redis}
 PROFILE_TARGET=${PROFILE_TARGET:-ours}
 WARMUP=2
 UP_PORT=${UP_PORT:-18480}
@@ -46,6 +55,16 @@ BFF_COOKIE_PORT=${BFF_COOKIE_PORT:-18483}
 BFF_DENY_PORT=${BFF_DENY_PORT:-18484}
 BFF_REDIS_PORT=${BFF_REDIS_PORT:-18485}
 REDIS_PORT=${REDIS_PORT:-18486}
+BEFORE_PORT=${BEFORE_PORT:-18491}
+PIN_LOAD=(); PIN_SERVERS=()
+[[ -z ${LOAD_ON:-} ]] || PIN_LOAD=(taskset -c "$LOAD_ON")
+[[ -z ${SERVERS_ON:-} ]] || PIN_SERVERS=(taskset -c "$SERVERS_ON")
+if [[ -n ${BEFORE_PROXY_BIN:-} && $TARGETS != *ours-before* ]]; then
+  TARGETS="$TARGETS ours-before"
+fi
+OURS_METRICS_PORT=${OURS_METRICS_PORT:-18487}
+BFF_METRICS_PORT=${BFF_METRICS_PORT:-18488}
+SCRAPE_PORTS=(18489 18490)  # the metrics listeners of the two metrics targets
 read -r -a TARGET_LIST <<<"$TARGETS"
 
 need() { command -v "$1" >/dev/null 2>&1; }
@@ -185,18 +204,26 @@ CONF
     printf '\n[redis]\nurl = "redis://127.0.0.1:%s"\n' "$REDIS_PORT"
   fi
 }
+sed "s/^listen = .*/listen = \"127.0.0.1:$OURS_METRICS_PORT\"/" "$WORK/proxy.toml" >"$WORK/proxy-metrics.toml"
+printf '\n[metrics]\nlisten = "127.0.0.1:%s"\n' "${SCRAPE_PORTS[0]}" >>"$WORK/proxy-metrics.toml"
 bff_toml "$BFF_COOKIE_PORT" cookie no >"$WORK/bff-cookie.toml"
+{ bff_toml "$BFF_METRICS_PORT" cookie no; printf '\n[metrics]\nlisten = "127.0.0.1:%s"\n' "${SCRAPE_PORTS[1]}"; } >"$WORK/bff-cookie-metrics.toml"
 bff_toml "$BFF_DENY_PORT" cookie redis >"$WORK/bff-cookie-deny.toml"
 bff_toml "$BFF_REDIS_PORT" redis redis >"$WORK/bff-redis.toml"
 
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+"${PIN_SERVERS[@]}" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
   --logfile "$WORK/redis.log" & REDIS_PID=$!; PIDS+=("$REDIS_PID")
-"$NGINX" -c "$WORK/upstream.conf" -p "$WORK" & UP_PID=$!; PIDS+=("$UP_PID")
-"$NGINX" -c "$WORK/nginx.conf" -p "$WORK" & NGINX_PID=$!; PIDS+=("$NGINX_PID")
-RUST_LOG=warn "$PROXY_BIN" --config "$WORK/proxy.toml" & OURS_PID=$!; PIDS+=("$OURS_PID")
-declare -A SERVER_PID=([direct]=$UP_PID [nginx]=$NGINX_PID [ours]=$OURS_PID)
-for target in bff-cookie bff-cookie-deny bff-redis; do
-  RUST_LOG=warn "$BFF_BIN" --config "$WORK/$target.toml" 2>"$WORK/$target.log" &
+"${PIN_SERVERS[@]}" "$NGINX" -c "$WORK/upstream.conf" -p "$WORK" & UP_PID=$!; PIDS+=("$UP_PID")
+"${PIN_SERVERS[@]}" "$NGINX" -c "$WORK/nginx.conf" -p "$WORK" & NGINX_PID=$!; PIDS+=("$NGINX_PID")
+RUST_LOG=warn "${PIN_SERVERS[@]}" "$PROXY_BIN" --config "$WORK/proxy.toml" & OURS_PID=$!; PIDS+=("$OURS_PID")
+RUST_LOG=warn "${PIN_SERVERS[@]}" "$PROXY_BIN" --config "$WORK/proxy-metrics.toml" & OURS_METRICS_PID=$!; PIDS+=("$OURS_METRICS_PID")
+declare -A SERVER_PID=([direct]=$UP_PID [nginx]=$NGINX_PID [ours]=$OURS_PID [ours-metrics]=$OURS_METRICS_PID)
+if [[ -n ${BEFORE_PROXY_BIN:-} ]]; then
+  sed "s/127.0.0.1:$OURS_PORT/127.0.0.1:$BEFORE_PORT/" "$WORK/proxy.toml" >"$WORK/proxy-before.toml"
+  RUST_LOG=warn "${PIN_SERVERS[@]}" "$BEFORE_PROXY_BIN" --config "$WORK/proxy-before.toml" & SERVER_PID[ours-before]=$!; PIDS+=("$!")
+fi
+for target in bff-cookie bff-cookie-metrics bff-cookie-deny bff-redis; do
+  RUST_LOG=warn "${PIN_SERVERS[@]}" "$BFF_BIN" --config "$WORK/$target.toml" 2>"$WORK/$target.log" &
   SERVER_PID[$target]=$!; PIDS+=("$!")
 done
 
@@ -207,10 +234,11 @@ wait_port() {
   done
   echo "nothing listens on $1" >&2; exit 1
 }
-for port in "$REDIS_PORT" "$UP_PORT" "$NGINX_PORT" "$OURS_PORT" \
-  "$BFF_COOKIE_PORT" "$BFF_DENY_PORT" "$BFF_REDIS_PORT"; do
+for port in "$REDIS_PORT" "$UP_PORT" "$NGINX_PORT" "$OURS_PORT" "$OURS_METRICS_PORT" \
+  "$BFF_COOKIE_PORT" "$BFF_METRICS_PORT" "$BFF_DENY_PORT" "$BFF_REDIS_PORT" "${SCRAPE_PORTS[@]}"; do
   wait_port "$port"
 done
+[[ -z ${BEFORE_PROXY_BIN:-} ]] || wait_port "$BEFORE_PORT"
 
 # The Cookie header each target gets: the proxy's access-token cookie; for
 # the BFF a session written by its own store (cookie store: the access, ID
@@ -220,8 +248,10 @@ TOKEN="bench-opaque-access-token-0123456789abcdef"
 declare -A COOKIE
 COOKIE[ours]=$("$COOKIE_BIN" "$WORK/proxy.toml" "$TOKEN")
 COOKIE[direct]=${COOKIE[ours]}
+COOKIE[ours-metrics]=${COOKIE[ours]}
 COOKIE[nginx]=${COOKIE[ours]}
-for target in bff-cookie bff-cookie-deny bff-redis; do
+COOKIE[ours-before]=${COOKIE[ours]}
+for target in bff-cookie bff-cookie-metrics bff-cookie-deny bff-redis; do
   COOKIE[$target]=$("$SESSION_BIN" "$WORK/$target.toml" "$TOKEN")
 done
 
@@ -242,6 +272,9 @@ declare -A URL=(
   [direct]="http://127.0.0.1:$UP_PORT/things"
   [nginx]="http://127.0.0.1:$NGINX_PORT/api/example/things"
   [ours]="http://127.0.0.1:$OURS_PORT/api/example/things"
+  [ours-before]="http://127.0.0.1:$BEFORE_PORT/api/example/things"
+  [ours-metrics]="http://127.0.0.1:$OURS_METRICS_PORT/api/example/things"
+  [bff-cookie-metrics]="http://127.0.0.1:$BFF_METRICS_PORT/api/example/things"
   [bff-cookie]="http://127.0.0.1:$BFF_COOKIE_PORT/api/example/things"
   [bff-cookie-deny]="http://127.0.0.1:$BFF_DENY_PORT/api/example/things"
   [bff-redis]="http://127.0.0.1:$BFF_REDIS_PORT/api/example/things"
@@ -249,7 +282,7 @@ declare -A URL=(
 # Every target gets the same request but for its session cookie; direct and
 # nginx ignore the extras.
 load() { # target seconds output
-  oha --no-tui --output-format json -w -z "${2}s" -c "$CONNECTIONS" \
+  "${PIN_LOAD[@]}" oha --no-tui --output-format json -w -z "${2}s" -c "$CONNECTIONS" \
     -H "x-csrf: 1" -H "cookie: ${COOKIE[$1]}" -H "accept: application/json" \
     "${URL[$1]}" >"$3"
 }
@@ -265,6 +298,11 @@ for target in "${TARGET_LIST[@]}"; do
   fi
   load "$target" "$WARMUP" /dev/null
 done
+
+# A scraper, as Prometheus would be: every 5 s, both metrics listeners.
+( while sleep 5; do
+    for port in "${SCRAPE_PORTS[@]}"; do curl -s -o /dev/null "http://127.0.0.1:$port/metrics"; done
+  done ) & PIDS+=("$!")
 
 echo "==> $ROUNDS rounds x (${TARGET_LIST[*]}), ${DURATION}s each, $CONNECTIONS connections"
 for round in $(seq "$ROUNDS"); do
@@ -285,7 +323,8 @@ for round in $(seq "$ROUNDS"); do
 done
 
 declare -A PEAK_RSS_KB
-for target in ours bff-cookie bff-cookie-deny bff-redis; do
+for target in ours ours-before ours-metrics bff-cookie bff-cookie-metrics bff-cookie-deny bff-redis; do
+  [[ -n ${SERVER_PID[$target]:-} ]] || continue
   PEAK_RSS_KB[$target]=$(awk '/VmHWM/ {print $2}' "/proc/${SERVER_PID[$target]}/status")
 done
 
@@ -364,6 +403,8 @@ ratio("ours", "nginx", "ours/nginx")
 if "direct" in rows and "nginx" in rows:
     ratio("ours", "direct", "ours/direct", f"  (nginx/direct {rows['nginx'][0] / rows['direct'][0]:.2f}x)")
 ratio("bff-cookie", "ours", "bff-cookie/ours")
+ratio("ours", "ours-before", "ours/ours-before")
+ratio("ours-before", "nginx", "ours-before/nginx")
 def paired(a, b):
     """The median of the per-round ratios: runs next to each other share
     the machine's state, so these drift less than a ratio of medians."""
@@ -371,12 +412,15 @@ def paired(a, b):
 def cpu(t):
     """The BFF's and Redis's CPU per request."""
     return rows[t][6] + rows[t][7]
-for a, goal in (("bff-redis", "goal >= 0.80x"), ("bff-cookie-deny", "goal: cost < 10 %")):
-    if a in rows and "bff-cookie" in rows:
-        rs = (rows[a][0] / rows["bff-cookie"][0], paired(a, "bff-cookie"), cpu("bff-cookie") / cpu(a))
-        print(f"{a}/bff-cookie ({goal}): " + ", ".join(
+for a, b, goal in (("bff-redis", "bff-cookie", "goal >= 0.80x"),
+                   ("bff-cookie-deny", "bff-cookie", "goal: cost < 10 %"),
+                   ("ours-metrics", "ours", "goal: within 5 %"),
+                   ("bff-cookie-metrics", "bff-cookie", "goal: within 5 %")):
+    if a in rows and b in rows:
+        rs = (rows[a][0] / rows[b][0], paired(a, b), cpu(b) / cpu(a))
+        print(f"{a}/{b} ({goal}): " + ", ".join(
             f"{r:.2f}x (cost {(1 - r) * 100:.1f} %) {how}" for r, how in
-            zip(rs, ("by median req/s", "by the rounds' own ratios", "by CPU per request, BFF + Redis"))))
+            zip(rs, ("by median req/s", "by the rounds' own ratios", "by CPU per request, server + Redis"))))
 if "direct" in rows:
     d = rows["direct"][2]
     print("p99 added over direct: " + ", ".join(f"{t} {rows[t][2] - d:+.3f} ms" for t in rows if t != "direct"))

@@ -5,6 +5,7 @@
 #   spa_hosting  S3 + CloudFront (OAC, COEP/COOP, CSP, SPA routing)
 #   bff_hosting  VPC, ALB + WAF, ECS Fargate, ECR, secrets, logs, autoscaling
 #   session_cache  ElastiCache for server-side sessions (session_store = "redis" only)
+#   observability  CloudWatch alarms (optional SNS topic), login metric filters, dashboard
 #   ci_access    GitHub OIDC federation and the deploy role
 
 data "aws_caller_identity" "current" {}
@@ -140,6 +141,22 @@ module "session_cache" {
   node_type                = var.session_cache_node_type
   num_cache_clusters       = var.session_cache_nodes
   snapshot_retention_days  = var.session_cache_snapshot_retention_days
+}
+
+# Alarms on the load balancer, the service and the failed logins (metric
+# filters on the BFF's JSON logs), and a dashboard of the same
+# (docs/deploy.md#alarms-and-the-dashboard).
+module "observability" {
+  source = "./modules/observability"
+
+  name                    = local.name
+  alb_arn_suffix          = module.bff.alb_arn_suffix
+  target_group_arn_suffix = module.bff.target_group_arn_suffix
+  cluster_name            = module.bff.cluster_name
+  service_name            = module.bff.service_name
+  log_group_name          = module.bff.log_group
+  create_alarm_topic      = var.create_alarm_topic
+  alarm_emails            = var.alarm_emails
 }
 
 module "ci" {

@@ -72,3 +72,13 @@ output "redis_url_secret_arn" {
   description = "The secret with the session cache's URL (TH_REDIS__URL), session_store = \"redis\" only; null with the cookie store. Its value holds the AUTH token: read it only when you must."
   value       = one(module.session_cache[*].url_secret_arn)
 }
+
+output "alarm_topic_arn" {
+  description = "The SNS topic the CloudWatch alarms notify (null without create_alarm_topic)."
+  value       = module.observability.alarm_topic_arn
+}
+
+output "dashboard_name" {
+  description = "The CloudWatch dashboard of the BFF."
+  value       = module.observability.dashboard_name
+}

@@ -137,6 +137,18 @@ variable "log_retention_days" {
   default     = 365
 }
 
+variable "create_alarm_topic" {
+  description = "Make an SNS topic (KMS-encrypted) that the CloudWatch alarms notify."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_emails" {
+  description = "Addresses subscribed to the alarm topic (each confirms by mail)."
+  type        = list(string)
+  default     = []
+}
+
 variable "alb_deletion_protection" {
   description = "Protect the ALB from deletion (turn off only to destroy a dev environment)."
   type        = bool

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use th_cookies::{CookieSettings, Secret, SettingsError, Vault};
 use th_proxy::app_origin::{AppOriginError, AppOrigins, CorsSettings, ForwardedSettings};
+use th_proxy::metrics::MetricsSettings;
 use th_proxy::origin::{Origin, is_loopback_url};
 use th_proxy::{Proxy, ProxyConfig, ProxyError};
 use url::Url;
@@ -44,6 +45,13 @@ pub struct Settings {
     /// `[proxy]`: the API routes (see the `th-proxy` crate).
     #[serde(default)]
     pub proxy: ProxyConfig,
+    /// `[metrics]`: the Prometheus listener, on an address of its own (off
+    /// when unset).
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+    /// `[traces]`: OpenTelemetry spans over OTLP/HTTP (off when unset).
+    #[serde(default)]
+    pub traces: TracesSettings,
 }
 
 /// The port the server listens on when `listen` is not set; `bff
@@ -157,32 +165,8 @@ impl Default for LimitSettings {
     }
 }
 
-/// `[log]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LogSettings {
-    /// `pretty` for people, `json` for log collectors.
-    pub format: LogFormat,
-    /// A `tracing` filter, e.g. `info` or `th_bff=debug,info`.
-    pub filter: String,
-}
-
-impl Default for LogSettings {
-    fn default() -> Self {
-        Self {
-            format: LogFormat::Pretty,
-            filter: "info".into(),
-        }
-    }
-}
-
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Pretty,
-    Json,
-}
+/// `[log]`: JSON by default, `format = "pretty"` for people.
+pub use th_proxy::telemetry::{LogFormat, LogSettings, TracesSettings};
 
 /// Why the settings are unusable; each message names the setting.
 #[derive(Debug, thiserror::Error)]
@@ -234,6 +218,8 @@ pub enum ConfigError {
     RedisMissing,
     #[error(transparent)]
     Redis(#[from] RedisSettingsError),
+    #[error("{0}")]
+    Metrics(String),
 }
 
 /// The session store chosen, with its settings.
@@ -262,6 +248,9 @@ pub struct Config {
     pub login_starts_per_minute: Option<std::num::NonZeroU32>,
     pub log: LogSettings,
     pub proxy: Proxy,
+    /// `metrics.listen`; `None`: no metrics.
+    pub metrics_listen: Option<SocketAddr>,
+    pub traces: TracesSettings,
 }
 
 /// The `[oidc]` settings, parsed.
@@ -397,6 +386,9 @@ impl Settings {
                 StoreChoice::Redis(redis)
             }
         };
+        self.metrics
+            .check_against(&self.listen.to_string())
+            .map_err(ConfigError::Metrics)?;
         let vault = Arc::new(vault);
         let proxy = Proxy::new(self.proxy, vault.clone())?;
         Ok(Config {
@@ -425,6 +417,8 @@ impl Settings {
             login_starts_per_minute: std::num::NonZeroU32::new(self.limits.login_starts_per_minute),
             log: self.log,
             proxy,
+            metrics_listen: self.metrics.listen,
+            traces: self.traces,
         })
     }
 }

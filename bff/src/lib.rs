@@ -9,6 +9,7 @@ pub mod clock;
 pub mod configuration;
 pub mod error;
 pub mod healthcheck;
+pub mod metrics;
 pub mod oidc;
 pub mod rate_limit;
 pub mod refresh_turns;

@@ -69,13 +69,14 @@ fn main() -> ExitCode {
                 Ok(config) => config,
                 Err(code) => return code,
             };
-            telemetry::init(&config.log);
+            let telemetry = telemetry::init(&config.log, &config.traces, "th-bff");
             let runtime = actix_web::rt::System::new();
             let result = runtime.block_on(async {
                 let app = Application::build(config).await?;
                 tracing::info!(port = app.port(), "listening");
                 app.run_until_stopped().await
             });
+            telemetry.shutdown();
             match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

@@ -15,15 +15,19 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
-use th_contract::{codes, paths};
+use th_contract::codes;
+use th_contract::paths::{self, in_bff};
 use th_proxy::guard::{cors, csrf_guard, origin_guard};
 use th_proxy::idle_timeout::body_idle_timeout;
 use th_proxy::json_error::json_error;
+use th_proxy::metrics::{MetricsServer, record_http};
+use th_proxy::request_id::request_id;
 
 /// A bound, not yet running, server.
 pub struct Application {
     port: u16,
     server: Server,
+    metrics: Option<MetricsServer>,
 }
 
 impl Application {
@@ -31,6 +35,13 @@ impl Application {
     pub async fn build(config: Config) -> std::io::Result<Self> {
         let listener = TcpListener::bind(config.listen)?;
         let port = listener.local_addr()?.port();
+        // First, so the provider's discovery below is counted too; on its
+        // own listener: /metrics is never served on the public port.
+        let metrics = match config.metrics_listen {
+            Some(listen) => Some(th_proxy::metrics::serve(listen, "bff")?),
+            None => None,
+        };
+        let with_metrics = metrics.is_some();
         if !config.vault.policy().host_prefixed() {
             tracing::warn!(
                 secure = config.vault.policy().secure(),
@@ -77,21 +88,27 @@ impl Application {
                 // cookies; the signed logout token is the proof. Registered
                 // before the /bff scope, so that scope's guard does not apply.
                 .route(
-                    "/bff/backchannel-logout",
+                    paths::BACKCHANNEL_LOGOUT,
                     web::post().to(backchannel_logout::post),
                 )
                 .service(
-                    web::scope("/bff")
-                        .route("/login/start", web::post().to(login::start))
-                        .route("/login/end", web::post().to(login::end))
-                        .route("/session", web::get().to(session::get))
-                        .route("/userinfo", web::get().to(userinfo::get))
-                        .route("/claims", web::get().to(claims::get))
-                        .route("/refresh", web::post().to(refresh::post))
-                        .route("/logout", web::post().to(logout::post))
-                        .route("/sessions", web::get().to(sessions::list))
-                        .route("/sessions/end-others", web::post().to(sessions::end_others))
-                        .route("/sessions/{id}", web::delete().to(sessions::end_one))
+                    web::scope(paths::BFF)
+                        .route(in_bff(paths::LOGIN_START), web::post().to(login::start))
+                        .route(in_bff(paths::LOGIN_END), web::post().to(login::end))
+                        .route(in_bff(paths::SESSION), web::get().to(session::get))
+                        .route(in_bff(paths::USERINFO), web::get().to(userinfo::get))
+                        .route(in_bff(paths::CLAIMS), web::get().to(claims::get))
+                        .route(in_bff(paths::REFRESH), web::post().to(refresh::post))
+                        .route(in_bff(paths::LOGOUT), web::post().to(logout::post))
+                        .route(in_bff(paths::SESSIONS), web::get().to(sessions::list))
+                        .route(
+                            in_bff(paths::SESSIONS_END_OTHERS),
+                            web::post().to(sessions::end_others),
+                        )
+                        .route(
+                            in_bff(paths::SESSION_BY_ID),
+                            web::delete().to(sessions::end_one),
+                        )
                         // On the scope, so it guards whatever the router
                         // matched, however the path was spelled.
                         .wrap(from_fn(csrf_guard)),
@@ -116,6 +133,9 @@ impl Application {
                     body_idle_timeout(body_idle, req, next)
                 }))
                 .wrap(from_fn(crate::access_log::log))
+                .wrap(Condition::new(with_metrics, from_fn(record_http)))
+                // Outermost: every line of the request carries its id.
+                .wrap(from_fn(request_id))
         })
         // A request's head must arrive within this; its body, chunk by chunk,
         // within proxy.body_idle_timeout_secs (the middleware above).
@@ -130,7 +150,11 @@ impl Application {
         // In-flight requests get this long to finish after SIGTERM.
         .shutdown_timeout(20)
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            metrics,
+        })
     }
 
     /// The bound port.
@@ -138,9 +162,15 @@ impl Application {
         self.port
     }
 
-    /// Runs until stopped (SIGINT/SIGTERM stop it gracefully).
+    /// The metrics listener's port, when `metrics.listen` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|m| m.port)
+    }
+
+    /// Runs until stopped (SIGINT/SIGTERM stop it gracefully); the metrics
+    /// listener stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        th_proxy::metrics::run_beside(self.server, self.metrics).await
     }
 }
 
@@ -151,7 +181,11 @@ pub async fn session_store(config: &Config) -> std::io::Result<Arc<dyn SessionSt
         StoreChoice::Cookie(redis) => {
             // With [redis], the server can end sessions whose cookies live on.
             let registry = match redis {
-                Some(redis) => Some(SessionRegistry::new(redis).map_err(std::io::Error::other)?),
+                Some(redis) => Some(
+                    SessionRegistry::new(redis)
+                        .map_err(std::io::Error::other)?
+                        .mirroring_denials(config.session_lifetime),
+                ),
                 None => None,
             };
             Arc::new(CookieStore::new(

@@ -4,6 +4,7 @@
 //! This crate must compile for `wasm32-unknown-unknown`, so it depends on
 //! `serde` only: no actix, no tokio.
 
+pub mod metrics;
 mod return_to;
 
 pub use return_to::{ReturnTo, ReturnToError};
@@ -15,8 +16,15 @@ pub const CSRF_HEADER: &str = "x-csrf";
 /// The only accepted value of [`CSRF_HEADER`].
 pub const CSRF_VALUE: &str = "1";
 
+/// The request id: taken from the load balancer when it sends a sane one,
+/// made otherwise; on every log line of the request, in the response, and
+/// sent to the upstream.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
 /// Default paths of the contract, relative to the BFF's base URL.
 pub mod paths {
+    /// The BFF's own endpoints live under this prefix.
+    pub const BFF: &str = "/bff";
     pub const LOGIN_START: &str = "/bff/login/start";
     pub const LOGIN_END: &str = "/bff/login/end";
     pub const SESSION: &str = "/bff/session";
@@ -27,12 +35,29 @@ pub mod paths {
     /// `GET` lists the user's sessions; `DELETE {SESSIONS}/{id}` ends one.
     pub const SESSIONS: &str = "/bff/sessions";
     pub const SESSIONS_END_OTHERS: &str = "/bff/sessions/end-others";
+    /// `DELETE` ends one of the user's sessions (a route template).
+    pub const SESSION_BY_ID: &str = "/bff/sessions/{id}";
+    /// The provider's back-channel logout calls (server to server: outside
+    /// the CSRF rule of the other `/bff` endpoints).
+    pub const BACKCHANNEL_LOGOUT: &str = "/bff/backchannel-logout";
     pub const HEALTHZ: &str = "/healthz";
     /// The path prefixes the BFF and its proxy own on the app's origin
     /// (`trunk serve` and CloudFront send them to the BFF): no page of the
     /// app may live under one, or reloading it would load the BFF's answer.
-    pub const RESERVED_PREFIXES: [&str; 2] = ["/bff", "/api"];
+    pub const RESERVED_PREFIXES: [&str; 2] = [BFF, "/api"];
     pub const READYZ: &str = "/readyz";
+
+    /// `path` (one of the constants under [`BFF`]) relative to [`BFF`], for
+    /// a route inside the BFF's scope.
+    ///
+    /// ```
+    /// assert_eq!(th_contract::paths::in_bff(th_contract::paths::SESSION), "/session");
+    /// ```
+    pub fn in_bff(path: &'static str) -> &'static str {
+        path.strip_prefix(BFF)
+            .filter(|rest| rest.starts_with('/'))
+            .unwrap_or(path)
+    }
 }
 
 /// `POST /bff/login/start` body.

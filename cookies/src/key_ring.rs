@@ -20,6 +20,8 @@ pub const KEY_LEN: usize = 32;
 /// One key of the ring: an id (printable, short) and 32 secret bytes.
 pub struct CookieKey {
     id: String,
+    /// The id as a metric label, made once (opening a value allocates nothing for it).
+    label: metrics::SharedString,
     cipher: Aes256Gcm,
 }
 
@@ -88,6 +90,7 @@ impl CookieKey {
         })?;
         Ok(Self {
             id: id.to_owned(),
+            label: metrics::SharedString::from_shared(std::sync::Arc::<str>::from(id)),
             cipher,
         })
     }
@@ -151,6 +154,11 @@ impl KeyRing {
 
     /// Opens a value sealed for the cookie called `name`.
     pub fn open(&self, name: &str, sealed: &str) -> Result<Vec<u8>, OpenError> {
+        self.try_open(name, sealed)
+            .inspect_err(crate::metrics::open_failed)
+    }
+
+    fn try_open(&self, name: &str, sealed: &str) -> Result<Vec<u8>, OpenError> {
         let mut parts = sealed.splitn(3, '.');
         let (Some(VERSION), Some(id), Some(body)) = (parts.next(), parts.next(), parts.next())
         else {
@@ -169,7 +177,8 @@ impl KeyRing {
         }
         let (nonce, ciphertext) = raw.split_at(NONCE_LEN);
         let aad = associated_data(id, name);
-        key.cipher
+        let opened = key
+            .cipher
             .decrypt(
                 Nonce::from_slice(nonce),
                 Payload {
@@ -177,7 +186,9 @@ impl KeyRing {
                     aad: aad.as_bytes(),
                 },
             )
-            .map_err(|_| OpenError::Forged)
+            .map_err(|_| OpenError::Forged)?;
+        crate::metrics::opened(&key.label);
+        Ok(opened)
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod chunks;
 mod key_ring;
+pub mod metrics;
 mod payload;
 mod policy;
 mod request_cookies;

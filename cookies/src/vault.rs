@@ -82,7 +82,10 @@ impl Vault {
         kind: CookieKind,
     ) -> Result<T, ReadError> {
         let bytes = self.read(cookies, kind)?;
-        serde_json::from_slice(&bytes).map_err(|_| ReadError::BadContent)
+        serde_json::from_slice(&bytes).map_err(|_| {
+            crate::metrics::bad_content();
+            ReadError::BadContent
+        })
     }
 
     /// Seals `plaintext` into the cookie(s) of a kind, and drops any chunk the

@@ -16,7 +16,8 @@ const root = path.resolve(import.meta.dirname, '..', '..');
 const artifacts = path.join(root, 'artifacts');
 // Short, so the access token expires while the browser is signed in.
 const ACCESS_TOKEN_TTL = 8;
-const WASM_GZIP_LIMIT = 250 * 1000;
+// The release build's size (115 KB, docs/spa.md) plus 10%.
+const WASM_GZIP_LIMIT = 126 * 1000;
 
 let stack;
 let browser;
@@ -136,7 +137,7 @@ async function storageAndCookies() {
   }));
 }
 
-test('release wasm is at most 250 KB gzipped', () => {
+test('release wasm is at most 126 KB gzipped', () => {
   const dist = path.join(root, 'dist');
   const wasm = fs.readdirSync(dist).filter((f) => f.endsWith('.wasm'));
   assert.equal(wasm.length, 1, `one .wasm in dist/, found ${wasm}`);

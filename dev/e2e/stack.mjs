@@ -289,6 +289,7 @@ secure = false
 keys = [{ id = "e2e", key = "${crypto.randomBytes(32).toString('base64')}" }]
 
 [log]
+format = "pretty"
 filter = "info,th_bff=debug,th_proxy=debug"
 
 [[proxy.routes]]

@@ -85,6 +85,7 @@ pub(crate) async fn from_request(
     }
     if payload.is_expired(unix_now()) {
         tracing::debug!("the session's access token has expired");
+        th_cookies::metrics::expired();
         return Err(ForwardError::Unauthorized);
     }
     Ok(payload.token)

@@ -7,17 +7,21 @@ use crate::config::TokenMode;
 use crate::error::ForwardError;
 use crate::headers::{copy_response_headers, upstream_request_headers};
 use crate::idle_timeout::{IdleTimeout, is_idle_timeout, payload_timed_out};
+use crate::metrics::{RouteMetrics, UpstreamFailure};
 use crate::phantom::Introspector;
+use crate::request_id::RequestId;
 use crate::route::Route;
-use crate::upstream::{RequestBody, UpstreamClient};
+use crate::upstream::{RequestBody, UpstreamError, UpstreamPool};
 use actix_web::body::{BodyStream, SizedStream};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use futures_util::StreamExt;
+use http::Uri;
 use http_body_util::BodyDataStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use tracing::Instrument;
 
 /// How many request-body chunks may wait for the upstream: back-pressure
 /// keeps a slow upstream from making the proxy buffer a whole body.
@@ -29,10 +33,11 @@ pub(crate) struct Forwarder {
     /// Where the session's access token comes from.
     pub tokens: Arc<dyn AccessTokenSource>,
     pub introspector: Option<Arc<Introspector>>,
-    /// This worker's connection pool.
-    pub client: UpstreamClient,
+    /// This worker's connections to the route's upstream.
+    pub upstream: UpstreamPool,
     /// `proxy.body_idle_timeout_secs`.
     pub body_idle: std::time::Duration,
+    pub metrics: RouteMetrics,
 }
 
 /// The handler of every method and path under a route's prefix.
@@ -43,7 +48,7 @@ pub(crate) async fn forward(
 ) -> Result<HttpResponse, ForwardError> {
     let f = forwarder.get_ref();
     let route = &f.route;
-    let uri = route.target(req.uri().path(), req.uri().query())?;
+    let path = route.target_path(req.uri().path(), req.uri().query())?;
     let token = access_token::from_request(&req, f.tokens.as_ref()).await?;
     let bearer = match (route.token_mode, &f.introspector) {
         (TokenMode::Phantom, Some(introspector)) => introspector.jwt_for(&token).await?,
@@ -54,6 +59,13 @@ pub(crate) async fn forward(
         .map_err(|_| ForwardError::Unauthorized)?;
     authorization.set_sensitive(true);
     headers.insert(http::header::AUTHORIZATION, authorization);
+    if let Some(id) = RequestId::of(&req) {
+        headers.insert(th_contract::REQUEST_ID_HEADER, id.header_value());
+    }
+    // With traces on, the upstream's call is a span of its own, and the
+    // upstream continues the trace from it.
+    let span = crate::call_span!("upstream", route = %route.prefix);
+    crate::telemetry::inject(&span, &mut headers);
 
     let method = http::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|_| ForwardError::BadPath("unsupported method"))?;
@@ -63,7 +75,7 @@ pub(crate) async fn forward(
     // What a second try needs: a safe method and no body to send again.
     let retry = (matches!(length, BodyLength::None)
         && [http::Method::GET, http::Method::HEAD, http::Method::OPTIONS].contains(&method))
-    .then(|| (method.clone(), uri.clone(), headers.clone()));
+    .then(|| (method.clone(), path.clone(), headers.clone()));
     let body = match length {
         BodyLength::None => RequestBody::empty(),
         BodyLength::Known(n) if n > route.max_body_bytes => {
@@ -75,31 +87,36 @@ pub(crate) async fn forward(
     };
     let mut upstream = http::Request::new(body);
     *upstream.method_mut() = method;
-    *upstream.uri_mut() = uri;
+    *upstream.uri_mut() = Uri::from(path);
     *upstream.headers_mut() = headers;
 
+    let sent = std::time::Instant::now();
     let send = async {
-        match f.client.request(upstream).await {
-            // The upstream closed the connection under the request: most
-            // often a pooled connection it was closing for idleness just as
-            // the request went out (a race no idle timeout fully avoids
-            // under load). A safe request without a body goes once more, on
-            // another connection, as browsers and Go's client do.
+        match f.upstream.send(upstream).await {
+            // The upstream closed the connection under the request, after
+            // it went out (one closed before is sent again by the pool):
+            // most often a pooled connection it was closing for idleness
+            // just as the request was written, a race no idle timeout fully
+            // avoids on a loaded machine. A safe request without a body
+            // goes once more, on a new connection, as browsers and Go's
+            // client do.
             Err(e) if retry.is_some() && closed_under_it(&e) => {
-                let (method, uri, headers) = retry.expect("checked");
+                let (method, path, headers) = retry.expect("checked");
                 tracing::debug!(route = %route.prefix, error = %error_chain(&e), "the upstream closed the connection; trying once more");
                 let mut again = http::Request::new(RequestBody::empty());
                 *again.method_mut() = method;
-                *again.uri_mut() = uri;
+                *again.uri_mut() = Uri::from(path);
                 *again.headers_mut() = headers;
-                f.client.request(again).await
+                f.upstream.send(again).await
             }
             other => other,
         }
     };
-    let response = match tokio::time::timeout(route.timeout, send).await {
+    let call = tokio::time::timeout(route.timeout, send);
+    let response = match call.instrument(span).await {
         Err(_) => {
             tracing::warn!(route = %route.prefix, "the upstream did not answer in time");
+            f.metrics.failed(UpstreamFailure::Timeout);
             return Err(ForwardError::UpstreamTimeout(route.timeout.as_secs()));
         }
         Ok(Err(_)) if flags.too_large.load(Ordering::Relaxed) => {
@@ -111,10 +128,14 @@ pub(crate) async fn forward(
         }
         Ok(Err(e)) => {
             tracing::warn!(route = %route.prefix, error = %error_chain(&e), "the upstream failed");
+            f.metrics.failed(UpstreamFailure::Unavailable);
             return Err(ForwardError::UpstreamUnavailable(e.into()));
         }
         Ok(Ok(response)) => response,
     };
+    f.metrics
+        .answered(response.status().as_u16(), sent.elapsed());
+    let bytes = f.metrics.bytes();
 
     let status =
         StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -140,13 +161,18 @@ pub(crate) async fn forward(
         && req.method() != actix_web::http::Method::HEAD
     {
         match body.next().await {
-            Some(Ok(chunk)) if chunk.len() as u64 == n => return Ok(builder.body(chunk)),
+            Some(Ok(chunk)) if chunk.len() as u64 == n => {
+                bytes.increment(n);
+                return Ok(builder.body(chunk));
+            }
             Some(Ok(chunk)) => first = Some(chunk),
             Some(Err(e)) => {
                 tracing::warn!(route = %route.prefix, error = %e, "the upstream's body failed");
                 return Err(if is_idle_timeout(&e) {
+                    f.metrics.failed(UpstreamFailure::Timeout);
                     ForwardError::UpstreamTimeout(f.body_idle.as_secs())
                 } else {
+                    f.metrics.failed(UpstreamFailure::Reset);
                     ForwardError::UpstreamUnavailable(e.into())
                 });
             }
@@ -154,11 +180,22 @@ pub(crate) async fn forward(
         }
     }
     let prefix = route.prefix.clone();
+    let metrics = f.metrics.clone();
+    // The body streams after the handler returned: its log lines are the
+    // request's all the same.
+    let span = tracing::Span::current();
     let body = futures_util::stream::iter(first.map(Ok))
         .chain(body)
-        .inspect(move |chunk| {
-            if let Err(e) = chunk {
+        .inspect(move |chunk| match chunk {
+            Ok(chunk) => bytes.increment(chunk.len() as u64),
+            Err(e) => {
+                let _request = span.enter();
                 tracing::warn!(route = %prefix, error = %e, "the upstream's body failed; the response is cut");
+                metrics.failed(if is_idle_timeout(e) {
+                    UpstreamFailure::Timeout
+                } else {
+                    UpstreamFailure::Reset
+                });
             }
         });
     Ok(match length {
@@ -201,18 +238,21 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
-/// Whether the connection was closed or reset under the request (not
-/// refused: that is a connect error, and nothing was sent).
-fn closed_under_it(e: &(dyn std::error::Error + 'static)) -> bool {
+/// Whether the connection was closed or reset under the request (not a
+/// connect error: then nothing was sent).
+fn closed_under_it(e: &UpstreamError) -> bool {
     use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
-    let mut source = Some(e);
+    let UpstreamError::Http(e) = e else {
+        return false;
+    };
+    if e.is_incomplete_message() {
+        return true;
+    }
+    let mut source = std::error::Error::source(e);
     while let Some(err) = source {
         if err
-            .downcast_ref::<hyper::Error>()
-            .is_some_and(|h| h.is_incomplete_message())
-            || err.downcast_ref::<std::io::Error>().is_some_and(|io| {
-                matches!(io.kind(), ConnectionReset | BrokenPipe | ConnectionAborted)
-            })
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| matches!(io.kind(), ConnectionReset | BrokenPipe | ConnectionAborted))
         {
             return true;
         }

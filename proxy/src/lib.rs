@@ -23,12 +23,15 @@ pub mod guard;
 mod headers;
 pub mod idle_timeout;
 pub mod json_error;
+pub mod metrics;
 pub mod origin;
 mod path;
 mod phantom;
 mod phantom_cache;
+pub mod request_id;
 mod route;
 pub mod server;
+pub mod telemetry;
 mod upstream;
 
 pub use access_token::{AccessTokenSource, CookieTokens, TokenSourceError, request_cookies};
@@ -149,21 +152,24 @@ impl Proxy {
     /// when cross-origin callers are configured).
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         let inner = &self.inner;
-        let client = upstream::client(&inner.config);
         for route in &inner.routes {
+            let metrics = metrics::RouteMetrics::new(&route.prefix);
+            let label = metrics.label();
             let forwarder = Forwarder {
+                metrics,
                 route: route.clone(),
                 tokens: inner.tokens.clone(),
                 introspector: match route.token_mode {
                     TokenMode::Phantom => inner.introspector.clone(),
                     TokenMode::Bearer => None,
                 },
-                client: client.clone(),
+                upstream: upstream::UpstreamPool::new(&inner.config, route),
                 body_idle: inner.config.body_idle_timeout(),
             };
             cfg.service(
                 web::scope(&route.prefix)
                     .app_data(web::Data::new(forwarder))
+                    .app_data(label)
                     .default_service(web::to(forward))
                     .wrap(from_fn(guard::csrf_guard)),
             );

@@ -22,11 +22,6 @@ struct Args {
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
     let args = Args::parse();
     let settings = match Settings::load(&args.config) {
         Ok(s) => s,
@@ -35,7 +30,10 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    match run(settings).await {
+    let telemetry = th_proxy::telemetry::init(&settings.log, &settings.traces, "th-proxy");
+    let result = run(settings).await;
+    telemetry.shutdown();
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("proxy: {e}");

@@ -93,6 +93,7 @@ impl Introspector {
     pub async fn jwt_for(&self, token: &Secret) -> Result<Secret, ForwardError> {
         let key = hash(token);
         if let Some(verdict) = self.cache.get(&key, Instant::now()) {
+            crate::metrics::introspection_cache(true);
             return verdict.into_result();
         }
         let turn = {
@@ -102,8 +103,23 @@ impl Introspector {
         let result = {
             let _held = turn.lock().await;
             match self.cache.get(&key, Instant::now()) {
-                Some(verdict) => verdict.into_result(),
-                None => self.introspect(key, token).await,
+                Some(verdict) => {
+                    crate::metrics::introspection_cache(true);
+                    verdict.into_result()
+                }
+                None => {
+                    crate::metrics::introspection_cache(false);
+                    let started = Instant::now();
+                    let span = crate::call_span!("introspection");
+                    let result =
+                        tracing::Instrument::instrument(self.introspect(key, token), span).await;
+                    let ok = !matches!(
+                        result,
+                        Err(ForwardError::ProviderUnavailable(_) | ForwardError::ProviderTimeout)
+                    );
+                    crate::metrics::introspection(started.elapsed(), ok);
+                    result
+                }
             }
         };
         let mut inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
@@ -117,9 +133,12 @@ impl Introspector {
     /// Asks the provider, and caches its verdict.
     async fn introspect(&self, key: TokenHash, token: &Secret) -> Result<Secret, ForwardError> {
         let endpoint = self.endpoint().await?;
+        let mut trace = reqwest::header::HeaderMap::new();
+        crate::telemetry::inject(&tracing::Span::current(), &mut trace);
         let response = self
             .client
             .post(endpoint)
+            .headers(trace)
             .basic_auth(
                 &self.config.client_id,
                 Some(self.config.client_secret.expose()),

@@ -54,10 +54,39 @@ impl Route {
         })
     }
 
+    /// The upstream's origin, `scheme://host[:port]`, where its connections go.
+    pub fn origin(&self) -> Uri {
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.upstream_scheme.clone());
+        parts.authority = Some(self.upstream_authority.clone());
+        parts.path_and_query = Some(PathAndQuery::from_static("/"));
+        Uri::from_parts(parts).expect("a scheme and an authority make a URI")
+    }
+
+    /// The `Host` header for the upstream.
+    pub fn host(&self) -> &Authority {
+        &self.upstream_authority
+    }
+
     /// The upstream URL for a request's raw (still percent-encoded) path
-    /// and query: the path decoded once, checked and re-encoded (`path.rs`),
-    /// the query as it came.
+    /// and query (see [`Self::target_path`]).
+    #[cfg(test)]
     pub fn target(&self, raw_path: &str, query: Option<&str>) -> Result<Uri, ForwardError> {
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.upstream_scheme.clone());
+        parts.authority = Some(self.upstream_authority.clone());
+        parts.path_and_query = Some(self.target_path(raw_path, query)?);
+        Uri::from_parts(parts).map_err(|_| ForwardError::BadPath("the path is not a valid URI"))
+    }
+
+    /// The upstream path and query for a request's raw (still
+    /// percent-encoded) path and query: the path decoded once, checked and
+    /// re-encoded (`path.rs`), the query as it came.
+    pub fn target_path(
+        &self,
+        raw_path: &str,
+        query: Option<&str>,
+    ) -> Result<PathAndQuery, ForwardError> {
         let decoded = path::decode_checked(raw_path)?;
         let rest = if self.strip_prefix {
             path::rest_after(&decoded, &self.prefix).ok_or(PathError::OutsideRoute)?
@@ -76,13 +105,8 @@ impl Route {
             url.push('?');
             url.push_str(q);
         }
-        let path_and_query = PathAndQuery::try_from(url)
-            .map_err(|_| ForwardError::BadPath("the path is not a valid URI"))?;
-        let mut parts = http::uri::Parts::default();
-        parts.scheme = Some(self.upstream_scheme.clone());
-        parts.authority = Some(self.upstream_authority.clone());
-        parts.path_and_query = Some(path_and_query);
-        Uri::from_parts(parts).map_err(|_| ForwardError::BadPath("the path is not a valid URI"))
+        PathAndQuery::try_from(url)
+            .map_err(|_| ForwardError::BadPath("the path is not a valid URI"))
     }
 }
 

@@ -4,6 +4,9 @@
 use crate::app_origin::{AppOriginError, AppOrigins, CorsSettings, ForwardedSettings};
 use crate::guard::{cors, origin_guard};
 use crate::idle_timeout::body_idle_timeout;
+use crate::metrics::{MetricsServer, MetricsSettings, record_http};
+use crate::request_id::request_id;
+use crate::telemetry::{LogSettings, TracesSettings};
 use crate::{Proxy, ProxyConfig, ProxyError};
 use actix_web::dev::Server;
 use actix_web::middleware::{Condition, from_fn};
@@ -35,6 +38,15 @@ pub struct Settings {
     /// `[proxy]`: the routes.
     #[serde(default)]
     pub proxy: ProxyConfig,
+    /// `[metrics]`: the Prometheus listener (off when unset).
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+    /// `[log]`: JSON (the default) or text, and the filter.
+    #[serde(default)]
+    pub log: LogSettings,
+    /// `[traces]`: OpenTelemetry spans over OTLP/HTTP (off when unset).
+    #[serde(default)]
+    pub traces: TracesSettings,
 }
 
 impl Settings {
@@ -64,6 +76,8 @@ pub enum StartError {
     InsecureCookiesOffLoopback,
     #[error(transparent)]
     Proxy(#[from] ProxyError),
+    #[error("{0}")]
+    Metrics(String),
     #[error("listen: cannot bind {address}: {source}")]
     Bind {
         address: String,
@@ -76,6 +90,7 @@ pub enum StartError {
 pub struct Application {
     port: u16,
     server: Server,
+    metrics: Option<MetricsServer>,
 }
 
 impl Application {
@@ -89,6 +104,10 @@ impl Application {
         if !settings.cookies.secure && !all_loopback {
             return Err(StartError::InsecureCookiesOffLoopback);
         }
+        settings
+            .metrics
+            .check_against(&settings.listen)
+            .map_err(StartError::Metrics)?;
         let vault = Arc::new(settings.cookies.vault()?);
         let body_idle = settings.proxy.body_idle_timeout();
         let proxy = Proxy::new(settings.proxy, vault)?;
@@ -98,6 +117,17 @@ impl Application {
         })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         tracing::info!(port, routes = ?proxy.prefixes(), "the proxy listens");
+        let metrics =
+            match settings.metrics.listen {
+                Some(listen) => Some(crate::metrics::serve(listen, "proxy").map_err(|source| {
+                    StartError::Bind {
+                        address: listen.to_string(),
+                        source,
+                    }
+                })?),
+                None => None,
+            };
+        let with_metrics = metrics.is_some();
         let mut server = HttpServer::new(move || {
             let for_guard = rules.clone();
             App::new()
@@ -109,6 +139,8 @@ impl Application {
                 ))
                 .wrap(from_fn(move |r, n| origin_guard(for_guard.clone(), r, n)))
                 .wrap(from_fn(move |r, n| body_idle_timeout(body_idle, r, n)))
+                .wrap(Condition::new(with_metrics, from_fn(record_http)))
+                .wrap(from_fn(request_id))
         })
         // The request head within 5 s; the body, chunk by chunk, within
         // proxy.body_idle_timeout_secs (the middleware above).
@@ -124,7 +156,11 @@ impl Application {
                 source,
             })?
             .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            metrics,
+        })
     }
 
     /// The port it listens on.
@@ -132,9 +168,15 @@ impl Application {
         self.port
     }
 
-    /// Runs until the server stops (SIGINT/SIGTERM, handled by actix).
+    /// The metrics listener's port, when `[metrics] listen` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|m| m.port)
+    }
+
+    /// Runs until the server stops (SIGINT/SIGTERM, handled by actix); the
+    /// metrics listener stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        crate::metrics::run_beside(self.server, self.metrics).await
     }
 }
 

@@ -1,40 +1,154 @@
-//! The pooled HTTP/1.1 client to upstreams, and the request body it sends.
+//! The HTTP/1.1 connections to one route's upstream, kept by one worker,
+//! and the request body they send.
 //!
-//! hyper-util's client, driven directly: the upstream's scheme and authority
-//! are parsed once per route (`route.rs`) and the request is built with only
-//! the headers `headers.rs` lets through, so no URL is re-parsed and no
-//! default headers are merged per request.
+//! An actix worker is one thread, so its pool is a `RefCell` of hyper's
+//! connection handles (`hyper::client::conn::http1`): no lock, no task
+//! spawned per request to hand a connection back, and each connection's
+//! task runs on the worker's own thread. A handle goes back into the pool
+//! as soon as the response's head arrived; it is taken again only once
+//! `is_ready` (its response was read to the end). The upstream's scheme and
+//! authority are parsed once per route (`route.rs`); the request carries
+//! only the headers `headers.rs` lets through, its path in origin form and
+//! the upstream's `Host`. No redirects are followed (the browser sees
+//! them), nothing is decompressed (bodies pass as they are), `TCP_NODELAY`
+//! is on.
 
 use crate::config::ProxyConfig;
+use crate::route::Route;
 use bytes::Bytes;
+use http::{HeaderValue, Request, Response, Uri};
 use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
+use hyper::client::conn::http1::{self, SendRequest};
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use std::cell::RefCell;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+use tower_service::Service;
 
-/// One worker's connection pool to every upstream (http and https).
-pub(crate) type UpstreamClient = Client<HttpsConnector<HttpConnector>, RequestBody>;
+/// The most connections one worker keeps to one upstream; more are closed
+/// once their response is read.
+const MAX_POOLED: usize = 1024;
 
-/// A client with its own pool: no redirects followed (the browser sees
-/// them), no decompression (bodies pass as they are), `TCP_NODELAY` on.
-pub(crate) fn client(config: &ProxyConfig) -> UpstreamClient {
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_nodelay(true);
-    http.set_connect_timeout(Some(config.connect_timeout()));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_webpki_roots()
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(http);
-    Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(config.pool_idle_timeout())
-        .build(https)
+/// Why an upstream call failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum UpstreamError {
+    #[error("connecting to the upstream: {0}")]
+    Connect(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error(transparent)]
+    Http(#[from] hyper::Error),
+}
+
+/// One worker's connections to one route's upstream (http or https).
+pub(crate) struct UpstreamPool {
+    origin: Uri,
+    host: HeaderValue,
+    connector: HttpsConnector<HttpConnector>,
+    idle_timeout: Duration,
+    pooled: RefCell<Vec<Pooled>>,
+}
+
+struct Pooled {
+    sender: SendRequest<RequestBody>,
+    /// When its last request went out.
+    used: Instant,
+}
+
+impl UpstreamPool {
+    /// An empty pool for `route`'s upstream; connects on first use.
+    pub fn new(config: &ProxyConfig, route: &Route) -> Self {
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(config.connect_timeout()));
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        Self {
+            origin: route.origin(),
+            host: HeaderValue::from_str(route.host().as_str())
+                .expect("an authority is a valid header value"),
+            connector,
+            idle_timeout: config.pool_idle_timeout(),
+            pooled: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Sends `request` (origin-form URI) on a pooled connection or a new
+    /// one. A pooled connection the upstream closed before the request went
+    /// out is not an error: the request goes once more on a new connection.
+    pub async fn send(
+        &self,
+        mut request: Request<RequestBody>,
+    ) -> Result<Response<Incoming>, UpstreamError> {
+        request
+            .headers_mut()
+            .insert(http::header::HOST, self.host.clone());
+        let (mut sender, mut reused) = match self.take() {
+            Some(sender) => (sender, true),
+            None => (self.connect().await?, false),
+        };
+        loop {
+            match sender.try_send_request(request).await {
+                Ok(response) => {
+                    self.give_back(sender);
+                    return Ok(response);
+                }
+                Err(mut e) => match e.take_message() {
+                    Some(unsent) if reused => {
+                        request = unsent;
+                        reused = false;
+                        sender = self.connect().await?;
+                    }
+                    _ => return Err(e.into_error().into()),
+                },
+            }
+        }
+    }
+
+    /// The most recently used connection that is free, if any; drops the
+    /// closed and the long unused.
+    fn take(&self) -> Option<SendRequest<RequestBody>> {
+        let mut pooled = self.pooled.borrow_mut();
+        let now = Instant::now();
+        pooled.retain(|p| !p.sender.is_closed() && now - p.used < self.idle_timeout);
+        let free = pooled.iter().rposition(|p| p.sender.is_ready())?;
+        Some(pooled.swap_remove(free).sender)
+    }
+
+    fn give_back(&self, sender: SendRequest<RequestBody>) {
+        let mut pooled = self.pooled.borrow_mut();
+        if pooled.len() < MAX_POOLED {
+            pooled.push(Pooled {
+                sender,
+                used: Instant::now(),
+            });
+        }
+    }
+
+    /// A new connection, its task on this worker's thread.
+    async fn connect(&self) -> Result<SendRequest<RequestBody>, UpstreamError> {
+        let mut connector = self.connector.clone();
+        std::future::poll_fn(|cx| connector.poll_ready(cx))
+            .await
+            .map_err(UpstreamError::Connect)?;
+        let io = connector
+            .call(self.origin.clone())
+            .await
+            .map_err(UpstreamError::Connect)?;
+        let (sender, connection) = http1::handshake(io).await?;
+        actix_web::rt::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "an upstream connection ended with an error");
+            }
+        });
+        Ok(sender)
+    }
 }
 
 /// The request body: none, or the browser's body arriving through a bounded

@@ -164,7 +164,7 @@ mod tests {
     fn no_page_lives_under_a_prefix_the_bff_owns() {
         let proxied = proxied_prefixes();
         assert!(!proxied.is_empty(), "Trunk.toml's proxies were not found");
-        let reserved = th_contract::paths::RESERVED_PREFIXES
+        let reserved = th_client::contract::paths::RESERVED_PREFIXES
             .iter()
             .map(|p| (*p).to_owned())
             .chain(proxied);

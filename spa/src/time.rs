@@ -1,5 +1,26 @@
 //! Human wording for times: the session's expiry, when a device signed in.
 
+/// This device's clock, in Unix seconds.
+pub fn unix_now() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// A Unix time as this browser's local time of day.
+pub fn local_time(at: i64) -> String {
+    date(at).to_locale_time_string("default").into()
+}
+
+/// A Unix time as this browser's local date and time.
+pub fn local_date_time(at: i64) -> String {
+    date(at)
+        .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED)
+        .into()
+}
+
+fn date(at: i64) -> js_sys::Date {
+    js_sys::Date::new(&((at as f64) * 1000.0).into())
+}
+
 /// "in 4 min", "in 35 s", "35 s ago", "3 d ago", "just now", relative to
 /// `now` (both Unix seconds).
 pub fn relative(expires_at: i64, now: i64) -> String {

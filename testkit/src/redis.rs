@@ -165,6 +165,19 @@ impl TestRedis {
         Some(String::from_utf8_lossy(&reply).into_owned())
     }
 
+    /// How many times the server has run `command` (lower case, e.g.
+    /// `mget`) since it started, from `INFO commandstats`.
+    pub fn calls_of(&self, command: &str) -> u64 {
+        let stats = self.command(&["INFO", "commandstats"]).unwrap_or_default();
+        let prefix = format!("cmdstat_{command}:calls=");
+        stats
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|calls| calls.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Every key and its value (`SCAN` + `GET`), as a dump would show them.
     pub fn dump(&self) -> Vec<(String, String)> {
         let keys = self.command(&["KEYS", "*"]).unwrap_or_default();

@@ -3,8 +3,9 @@
 use super::OidcError;
 use super::id_token::{self, NonceCheck};
 use super::logout_token::{self, LogoutToken, LogoutTokenError};
-use super::provider::Provider;
+use super::provider::{Provider, trace_headers, traced};
 use crate::configuration::OidcConfig;
+use crate::metrics::{Endpoint, provider_call};
 use openidconnect::core::{CoreClient, CoreResponseType};
 use openidconnect::{
     AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
@@ -114,7 +115,11 @@ impl Oidc {
         if let Some(d) = slot.as_ref() {
             return Ok(d.clone());
         }
-        let provider = Provider::discover(&self.config.issuer, &self.http).await?;
+        let provider = provider_call(
+            Endpoint::Discovery,
+            Provider::discover(&self.config.issuer, &self.http),
+        )
+        .await?;
         let redirect = RedirectUrl::from_url(self.config.redirect_uris[0].clone());
         let client = CoreClient::from_provider_metadata(
             provider.metadata.clone(),
@@ -225,22 +230,25 @@ impl Oidc {
             request_uri: String,
         }
         let params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-        let response = self
-            .authenticated_post(endpoint)
-            .form(&params)
-            .send()
-            .await
-            .map_err(|e| OidcError::from_reqwest(&e))?;
-        if !response.status().is_success() {
-            return Err(OidcError::Unavailable(format!(
-                "its PAR endpoint answered HTTP {}",
-                response.status().as_u16()
-            )));
-        }
-        let pushed: Pushed = response
-            .json()
-            .await
-            .map_err(|_| OidcError::Unavailable("its PAR response is not valid JSON".into()))?;
+        let pushed: Pushed = provider_call(Endpoint::Par, async {
+            let response = self
+                .authenticated_post(endpoint)
+                .form(&params)
+                .send()
+                .await
+                .map_err(|e| OidcError::from_reqwest(&e))?;
+            if !response.status().is_success() {
+                return Err(OidcError::Unavailable(format!(
+                    "its PAR endpoint answered HTTP {}",
+                    response.status().as_u16()
+                )));
+            }
+            response
+                .json()
+                .await
+                .map_err(|_| OidcError::Unavailable("its PAR response is not valid JSON".into()))
+        })
+        .await?;
         let mut short = d.provider.metadata.authorization_endpoint().url().clone();
         short
             .query_pairs_mut()
@@ -258,15 +266,19 @@ impl Oidc {
         redirect: &Url,
     ) -> Result<TokenSet, OidcError> {
         let d = self.discovered().await?;
-        let response = d
+        let request = d
             .client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|_| OidcError::Unsupported("token endpoint"))?
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.expose().to_owned()))
-            .set_redirect_uri(Cow::Owned(RedirectUrl::from_url(redirect.clone())))
-            .request_async(&self.http)
-            .await
-            .map_err(OidcError::from_token_error)?;
+            .set_redirect_uri(Cow::Owned(RedirectUrl::from_url(redirect.clone())));
+        let response = provider_call(Endpoint::Token, async {
+            request
+                .request_async(&traced(&self.http))
+                .await
+                .map_err(OidcError::from_token_error)
+        })
+        .await?;
         let tokens = self
             .token_set(&d, &response, NonceCheck::Equals(nonce.expose()))
             .await?;
@@ -281,13 +293,18 @@ impl Oidc {
     /// Uses a refresh token; the answer may carry a rotated one.
     pub async fn refresh(&self, refresh_token: &Secret) -> Result<TokenSet, OidcError> {
         let d = self.discovered().await?;
-        let response = d
+        let refresh_token = RefreshToken::new(refresh_token.expose().to_owned());
+        let request = d
             .client
-            .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_owned()))
-            .map_err(|_| OidcError::Unsupported("token endpoint"))?
-            .request_async(&self.http)
-            .await
-            .map_err(OidcError::from_token_error)?;
+            .exchange_refresh_token(&refresh_token)
+            .map_err(|_| OidcError::Unsupported("token endpoint"))?;
+        let response = provider_call(Endpoint::Token, async {
+            request
+                .request_async(&traced(&self.http))
+                .await
+                .map_err(OidcError::from_token_error)
+        })
+        .await?;
         self.token_set(&d, &response, NonceCheck::Any).await
     }
 
@@ -333,23 +350,26 @@ impl Oidc {
         let Some(endpoint) = &d.provider.extra().revocation_endpoint else {
             return Ok(false);
         };
-        let response = self
-            .authenticated_post(endpoint)
-            .form(&[
-                ("token", token.expose()),
-                ("token_type_hint", hint.as_str()),
-            ])
-            .send()
-            .await
-            .map_err(|e| OidcError::from_reqwest(&e))?;
-        if response.status().is_success() {
-            Ok(true)
-        } else {
-            Err(OidcError::Unavailable(format!(
-                "its revocation endpoint answered HTTP {}",
-                response.status().as_u16()
-            )))
-        }
+        provider_call(Endpoint::Revocation, async {
+            let response = self
+                .authenticated_post(endpoint)
+                .form(&[
+                    ("token", token.expose()),
+                    ("token_type_hint", hint.as_str()),
+                ])
+                .send()
+                .await
+                .map_err(|e| OidcError::from_reqwest(&e))?;
+            if response.status().is_success() {
+                Ok(true)
+            } else {
+                Err(OidcError::Unavailable(format!(
+                    "its revocation endpoint answered HTTP {}",
+                    response.status().as_u16()
+                )))
+            }
+        })
+        .await
     }
 
     /// Calls the userinfo endpoint. `Ok(None)` when the provider refused the
@@ -361,25 +381,29 @@ impl Oidc {
             .metadata
             .userinfo_endpoint()
             .ok_or(OidcError::Unsupported("userinfo endpoint"))?;
-        let response = self
-            .http
-            .get(endpoint.url().clone())
-            .bearer_auth(access_token.expose())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| OidcError::from_reqwest(&e))?;
-        match response.status().as_u16() {
-            200 => response
-                .json()
+        provider_call(Endpoint::Userinfo, async {
+            let response = self
+                .http
+                .get(endpoint.url().clone())
+                .bearer_auth(access_token.expose())
+                .header(reqwest::header::ACCEPT, "application/json")
+                .headers(trace_headers())
+                .send()
                 .await
-                .map(Some)
-                .map_err(|_| OidcError::Unavailable("its userinfo is not JSON".into())),
-            401 => Ok(None),
-            status => Err(OidcError::Unavailable(format!(
-                "userinfo answered HTTP {status}"
-            ))),
-        }
+                .map_err(|e| OidcError::from_reqwest(&e))?;
+            match response.status().as_u16() {
+                200 => response
+                    .json()
+                    .await
+                    .map(Some)
+                    .map_err(|_| OidcError::Unavailable("its userinfo is not JSON".into())),
+                401 => Ok(None),
+                status => Err(OidcError::Unavailable(format!(
+                    "userinfo answered HTTP {status}"
+                ))),
+            }
+        })
+        .await
     }
 
     /// Validates a back-channel logout token from the provider.
@@ -429,10 +453,13 @@ impl Oidc {
 impl Oidc {
     /// A POST that authenticates this client with `client_secret_basic`.
     fn authenticated_post(&self, endpoint: &str) -> reqwest::RequestBuilder {
-        self.http.post(endpoint).basic_auth(
-            form_encode(&self.config.client_id),
-            Some(form_encode(self.config.client_secret.expose())),
-        )
+        self.http
+            .post(endpoint)
+            .headers(trace_headers())
+            .basic_auth(
+                form_encode(&self.config.client_id),
+                Some(form_encode(self.config.client_secret.expose())),
+            )
     }
 }
 

@@ -7,7 +7,8 @@ use openidconnect::core::{
     CoreJweKeyManagementAlgorithm, CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
 };
 use openidconnect::{
-    AdditionalProviderMetadata, DiscoveryError, HttpClientError, IssuerUrl, ProviderMetadata,
+    AdditionalProviderMetadata, AsyncHttpClient, DiscoveryError, HttpClientError, HttpRequest,
+    IssuerUrl, ProviderMetadata,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::RwLock;
@@ -67,7 +68,7 @@ impl Provider {
     pub async fn discover(issuer: &str, http: &reqwest::Client) -> Result<Self, OidcError> {
         let issuer = IssuerUrl::new(issuer.to_owned())
             .map_err(|_| OidcError::Unavailable("the issuer is not a URL".into()))?;
-        let metadata = Metadata::discover_async(issuer, http)
+        let metadata = Metadata::discover_async(issuer, &traced(http))
             .await
             .map_err(discovery_error)?;
         let jwks = metadata.jwks().clone();
@@ -117,9 +118,12 @@ impl Provider {
     }
 
     async fn refetch_jwks(&self, http: &reqwest::Client) -> Result<(), OidcError> {
-        let fresh = CoreJsonWebKeySet::fetch_async(self.metadata.jwks_uri(), http)
-            .await
-            .map_err(discovery_error)?;
+        let fresh = crate::metrics::provider_call(crate::metrics::Endpoint::Jwks, async {
+            CoreJsonWebKeySet::fetch_async(self.metadata.jwks_uri(), &traced(http))
+                .await
+                .map_err(discovery_error)
+        })
+        .await?;
         *self.jwks.write().expect("jwks lock") = fresh;
         Ok(())
     }
@@ -128,6 +132,24 @@ impl Provider {
     pub fn extra(&self) -> &ExtraMetadata {
         self.metadata.additional_metadata()
     }
+}
+
+/// `http`, sending the current span's `traceparent` with every request
+/// (when traces are on): the provider's calls continue the request's trace.
+pub(crate) fn traced<'c>(
+    http: &'c reqwest::Client,
+) -> impl Fn(HttpRequest) -> <reqwest::Client as AsyncHttpClient<'c>>::Future + 'c {
+    move |mut request: HttpRequest| {
+        th_proxy::telemetry::inject(&tracing::Span::current(), request.headers_mut());
+        http.call(request)
+    }
+}
+
+/// The current span's `traceparent`, for a request built with reqwest.
+pub(crate) fn trace_headers() -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    th_proxy::telemetry::inject(&tracing::Span::current(), &mut headers);
+    headers
 }
 
 fn discovery_error(err: DiscoveryError<HttpClientError<reqwest::Error>>) -> OidcError {

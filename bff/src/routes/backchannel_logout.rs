@@ -18,10 +18,16 @@ use actix_web::{HttpResponse, web};
 
 /// 200 once every matching session is over; 400 for a bad logout token.
 pub async fn post(state: web::Data<AppState>, body: web::Bytes) -> Result<HttpResponse, BffError> {
+    let result = end_sessions(&state, &body).await;
+    crate::metrics::backchannel_logout(&result.as_ref().map(|_| ()));
+    result
+}
+
+async fn end_sessions(state: &AppState, body: &[u8]) -> Result<HttpResponse, BffError> {
     let Some(registry) = state.store.registry() else {
         return Err(BffError::BackchannelNeedsRedis);
     };
-    let mut tokens = url::form_urlencoded::parse(&body)
+    let mut tokens = url::form_urlencoded::parse(body)
         .filter(|(name, _)| name == "logout_token")
         .map(|(_, value)| value.into_owned());
     let (Some(raw), None) = (tokens.next(), tokens.next()) else {

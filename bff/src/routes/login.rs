@@ -48,7 +48,10 @@ pub async fn start(
     if let Some(limiter) = &state.login_limiter {
         let context = RequestContext::of(&req);
         if let Some(client) = client_ip(&req, context.trusted_hops) {
-            limiter.check(client).map_err(BffError::TooManyRequests)?;
+            limiter.check(client).map_err(|wait| {
+                crate::metrics::login_rate_limited();
+                BffError::TooManyRequests(wait)
+            })?;
         }
     }
     let app = request_app(&req).ok_or_else(|| {
@@ -74,6 +77,7 @@ pub async fn start(
         &saved,
         state.login_lifetime,
     )?;
+    crate::metrics::login_started();
     Ok(
         with_cookies(&mut HttpResponse::Ok(), &cookies).json(LoginStartResponse {
             authorization_url: login.authorization_url,
@@ -112,6 +116,8 @@ pub async fn end(
             });
         }
         Some((Err(e), _)) => {
+            let reason = crate::metrics::login_failed(&e);
+            tracing::info!(reason, "login failed");
             // A malformed callback still ends the login: its cookie is single-use.
             let clear_login = state.vault.clear(&request_cookies(&req), CookieKind::Login);
             return error_with_cookies(&e, &clear_login);
@@ -121,6 +127,8 @@ pub async fn end(
     let clear_login = state.vault.clear(&request_cookies(&req), CookieKind::Login);
     match complete(&req, &state, &params, &redirect).await {
         Ok((mut cookies, return_to)) => {
+            crate::metrics::login_completed();
+            tracing::info!("login completed");
             cookies.extend(clear_login);
             with_cookies(&mut HttpResponse::Ok(), &cookies).json(LoginEndResponse {
                 handled: true,
@@ -128,7 +136,13 @@ pub async fn end(
                 return_to,
             })
         }
-        Err(e) => error_with_cookies(&e, &clear_login),
+        Err(e) => {
+            // One line per failed login, named for the log metric filter
+            // (terraform/modules/observability) to count.
+            let reason = crate::metrics::login_failed(&e);
+            tracing::info!(reason, "login failed");
+            error_with_cookies(&e, &clear_login)
+        }
     }
 }
 
@@ -166,6 +180,7 @@ async fn complete(
         .map_err(|_| LoginFailure::NoLoginInProgress)?;
     let age = clock::now() - login.created_at;
     if age < 0 || age as u64 > state.login_lifetime.as_secs() {
+        th_cookies::metrics::expired();
         return Err(LoginFailure::Expired.into());
     }
     let same_app =

@@ -59,6 +59,7 @@ pub async fn post(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     if let Err(e) = state.store.end(&req).await {
         return error_with_cookies(&BffError::from(e), &cookies);
     }
+    crate::metrics::logged_out();
     with_cookies(&mut HttpResponse::Ok(), &cookies).json(LogoutResponse { logout_url })
 }
 

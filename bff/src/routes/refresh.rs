@@ -15,7 +15,9 @@ use th_cookies::Secret;
 /// 204 with rewritten cookies; 401 (and every cookie cleared) when there is
 /// no session or the provider refuses the refresh token.
 pub async fn post(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    match refresh(&req, &state).await {
+    let result = refresh(&req, &state).await;
+    crate::metrics::refresh(&result.as_ref().map(|_| ()));
+    match result {
         Ok(cookies) => with_cookies(&mut HttpResponse::NoContent(), &cookies).finish(),
         Err(e @ BffError::Unauthorized(_)) => {
             // The provider refused: the session is over, here and in the store.

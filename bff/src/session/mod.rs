@@ -12,6 +12,7 @@
 
 mod agent;
 mod cookie_store;
+mod deny_mirror;
 mod redis_store;
 mod registry;
 

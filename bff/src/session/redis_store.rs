@@ -58,6 +58,11 @@ pub struct RedisSettings {
     /// per-request reads use one more connection per worker thread.
     #[serde(default = "default_pool_size")]
     pub pool_size: usize,
+    /// Cookie store: how many ended sessions each replica holds in memory
+    /// (checked with no Redis round trip); beyond it, or at 0, every
+    /// request asks Redis.
+    #[serde(default = "default_local_deny_list_max")]
+    pub local_deny_list_max: usize,
 }
 
 fn default_timeout_ms() -> u64 {
@@ -70,6 +75,10 @@ fn default_key_prefix() -> String {
 
 fn default_pool_size() -> usize {
     16
+}
+
+fn default_local_deny_list_max() -> usize {
+    100_000
 }
 
 /// What one Redis entry holds, before sealing.
@@ -134,6 +143,8 @@ pub enum RedisSettingsError {
     KeyPrefix,
     #[error("redis.pool_size must be between 1 and 1024")]
     PoolSize,
+    #[error("redis.local_deny_list_max must be at most 10000000")]
+    LocalDenyListMax,
 }
 
 impl RedisSettings {
@@ -157,6 +168,9 @@ impl RedisSettings {
         }
         if !(1..=1024).contains(&self.pool_size) {
             return Err(RedisSettingsError::PoolSize);
+        }
+        if self.local_deny_list_max > 10_000_000 {
+            return Err(RedisSettingsError::LocalDenyListMax);
         }
         Ok(())
     }

@@ -10,8 +10,9 @@
 //! store, its new cookies sealed, for the requests that used the same
 //! refresh token),
 //! `deny:sid:<h>` and `deny:sub:<h>` (cookie store, living as long as the
-//! longest session), `jti:<h>` (until the logout token's expiry). Every call
-//! is bounded by the timeout.
+//! longest session; each replica also holds them in memory, see
+//! `deny_mirror.rs`), `jti:<h>` (until the logout token's expiry). Every
+//! call is bounded by the timeout.
 //!
 //! The reads made on every request (the deny-list check, the Redis store's
 //! session load) go over [`Reads`]: one multiplexed connection per worker
@@ -21,13 +22,14 @@
 //! worker; the rarer writes still go through the pool.
 
 use super::StoreError;
+use super::deny_mirror::DenyChannel;
 use super::redis_store::{RedisSettings, RedisSettingsError, redis_pool};
 use redis::AsyncCommands;
 use redis::aio::MultiplexedConnection;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 use std::time::Duration;
 
@@ -37,6 +39,10 @@ pub struct SessionRegistry {
     reads: Reads,
     prefix: String,
     timeout: Duration,
+    /// The deny-list in memory (cookie store), when mirrored.
+    denials: Option<Arc<DenyChannel>>,
+    /// `redis.local_deny_list_max`.
+    mirror_max: usize,
 }
 
 /// One multiplexed connection per thread, made on first use (nothing is
@@ -126,7 +132,27 @@ impl SessionRegistry {
             reads: Reads::new(settings)?,
             prefix: settings.key_prefix.clone(),
             timeout: Duration::from_millis(settings.timeout_ms),
+            denials: None,
+            mirror_max: settings.local_deny_list_max,
         })
+    }
+
+    /// Holds the deny-list in memory, kept exact by Redis pub/sub, so its
+    /// check costs no round trip (unless `redis.local_deny_list_max` is 0);
+    /// entries live as long as a session, `lifetime`. Spawns the
+    /// subscription on the current runtime.
+    pub fn mirroring_denials(mut self, lifetime: Duration) -> Self {
+        if self.mirror_max > 0 {
+            self.denials = Some(DenyChannel::start(
+                self.reads.client.clone(),
+                self.pool.clone(),
+                &self.prefix,
+                self.timeout,
+                self.mirror_max,
+                lifetime,
+            ));
+        }
+        self
     }
 
     /// The pool the rarer calls share.
@@ -180,11 +206,15 @@ impl SessionRegistry {
         at: i64,
         lifetime: Duration,
     ) -> Result<(), StoreError> {
-        for key in self.deny_keys(ended) {
-            self.set_for("recording an ended session", &key, at, lifetime)
+        let keys = self.deny_keys(ended);
+        for key in &keys {
+            self.set_for("recording an ended session", key, at, lifetime)
                 .await?;
         }
-        Ok(())
+        match &self.denials {
+            Some(denials) if !keys.is_empty() => denials.publish(&self.pool, &keys, at).await,
+            _ => Ok(()),
+        }
     }
 
     /// Whether a session of this `sid`/`sub` that began at `since` was ended.
@@ -192,6 +222,13 @@ impl SessionRegistry {
         let keys = self.deny_keys(session);
         if keys.is_empty() {
             return Ok(false);
+        }
+        if let Some(answer) = self
+            .denials
+            .as_ref()
+            .and_then(|d| d.mirror().check(&keys, since))
+        {
+            return Ok(answer);
         }
         let ended_at: Vec<Option<i64>> = self
             .reads
@@ -419,7 +456,10 @@ pub(super) async fn bounded<T, E: std::fmt::Display>(
     what: &str,
     call: impl Future<Output = Result<T, E>>,
 ) -> Result<T, StoreError> {
-    match tokio::time::timeout(timeout, call).await {
+    let started = std::time::Instant::now();
+    let result = tokio::time::timeout(timeout, call).await;
+    crate::metrics::store_call(what, started.elapsed(), matches!(result, Ok(Ok(_))));
+    match result {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(e)) => Err(StoreError::Unavailable(format!("{what}: {e}"))),
         Err(_) => Err(StoreError::Unavailable(format!(

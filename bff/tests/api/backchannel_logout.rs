@@ -25,7 +25,7 @@ async fn app(stub: &StubIssuer, redis: Option<&TestRedis>, store: &str) -> TestA
 }
 
 /// Signs in through the stub as `sub` in provider session `sid`.
-async fn sign_in(app: &mut TestApp, stub: &StubIssuer, sub: &str, sid: &str) {
+pub(crate) async fn sign_in(app: &mut TestApp, stub: &StubIssuer, sub: &str, sid: &str) {
     let start = app.login_start(None).await;
     let url = start.body["authorizationUrl"].as_str().unwrap();
     let (nonce, state) = (
@@ -45,7 +45,7 @@ async fn sign_in(app: &mut TestApp, stub: &StubIssuer, sub: &str, sid: &str) {
     assert_eq!(end.status, 200, "{:?}", end.body);
 }
 
-fn logout_claims(stub: &StubIssuer, sid: Option<&str>, sub: Option<&str>) -> Value {
+pub(crate) fn logout_claims(stub: &StubIssuer, sid: Option<&str>, sub: Option<&str>) -> Value {
     let now = th_bff::clock::now();
     let mut claims = json!({
         "iss": stub.issuer, "aud": "token-handler", "iat": now, "exp": now + 120,
@@ -67,7 +67,7 @@ fn rand_suffix() -> u128 {
         .as_nanos()
 }
 
-async fn post_logout_token(app: &TestApp, token: &str) -> (u16, Value) {
+pub(crate) async fn post_logout_token(app: &TestApp, token: &str) -> (u16, Value) {
     let response = app
         .http
         .post(format!("{}/bff/backchannel-logout", app.base))

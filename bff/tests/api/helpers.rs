@@ -86,6 +86,9 @@ pub struct TestApp {
     /// Whether this BFF keeps its sessions in Redis.
     pub on_redis: bool,
     pub base: String,
+    /// The public port, and the metrics listener's when `[metrics]` is set.
+    pub port: u16,
+    pub metrics_port: Option<u16>,
     pub http: reqwest::Client,
     pub jar: BTreeMap<String, String>,
 }
@@ -138,14 +141,22 @@ pub async fn spawn_app_toml(toml: &str) -> TestApp {
         .validate()
         .expect("settings validate");
     if std::env::var_os("TEST_LOG").is_some() {
-        th_bff::telemetry::init(&th_bff::configuration::LogSettings::default());
+        let _ = th_bff::telemetry::init(
+            &th_bff::configuration::LogSettings::default(),
+            &Default::default(),
+            "th-bff",
+        );
     }
     let app = Application::build(config).await.expect("server builds");
-    let base = format!("http://127.0.0.1:{}", app.port());
+    let port = app.port();
+    let metrics_port = app.metrics_port();
+    let base = format!("http://127.0.0.1:{port}");
     tokio::spawn(app.run_until_stopped());
     TestApp {
         on_redis: toml.contains("store = \"redis\""),
         base,
+        port,
+        metrics_port,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -201,6 +212,8 @@ impl TestApp {
         TestApp {
             on_redis: self.on_redis,
             base: self.base.clone(),
+            port: self.port,
+            metrics_port: self.metrics_port,
             http: self.http.clone(),
             jar: BTreeMap::new(),
         }

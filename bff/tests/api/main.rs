@@ -10,6 +10,7 @@ mod backchannel_logout;
 mod config_errors;
 mod cookies;
 mod csrf_and_origin;
+mod deny_in_memory;
 mod id_token;
 mod limits;
 mod login_errors;

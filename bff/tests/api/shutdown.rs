@@ -66,6 +66,8 @@ async fn sigterm_lets_the_calls_in_flight_finish_refuses_new_ones_and_exits_0() 
     let mut app = TestApp {
         on_redis: false,
         base,
+        port,
+        metrics_port: None,
         http,
         jar: Default::default(),
     };

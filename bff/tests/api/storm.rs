@@ -82,9 +82,16 @@ fn fail(tally: &Shared, what: String) {
 /// One browser's life. `stays` says whether it ends signed in.
 async fn browser(base: String, i: usize, stays: bool, tally: Shared) {
     let user = format!("storm-{i}");
+    let port = base
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
     let mut app = TestApp {
         on_redis: false,
         base,
+        port,
+        metrics_port: None,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -142,3 +142,47 @@ async fn head_request_gets_the_upstreams_headers_without_a_body() {
         r#"{"some":"json body"}"#
     );
 }
+
+#[tokio::test]
+async fn the_request_id_reaches_the_upstream_and_comes_back() {
+    let upstream = spawn_stub(|c| {
+        c.default_service(actix_web::web::to(
+            |req: actix_web::HttpRequest| async move {
+                let seen = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                actix_web::HttpResponse::Ok().json(serde_json::json!({ "request_id": seen }))
+            },
+        ));
+    });
+    let proxy = spawn_proxy(one_route("/api/stub", &upstream)).await;
+    let cookie = proxy.session_cookie("opaque-token");
+    // Given by the load balancer: passed on and returned as it is.
+    let response = proxy
+        .request(reqwest::Method::GET, "/api/stub/x")
+        .header("cookie", &cookie)
+        .header("x-request-id", "alb-1234")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "alb-1234");
+    assert_eq!(json(response).await["request_id"], "alb-1234");
+    // Absent (or not sane): one is made, the same both ways.
+    for given in [None, Some("no spaces please")] {
+        let mut request = proxy
+            .request(reqwest::Method::GET, "/api/stub/x")
+            .header("cookie", &cookie);
+        if let Some(given) = given {
+            request = request.header("x-request-id", given);
+        }
+        let response = request.send().await.unwrap();
+        let made = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(made.len(), 32, "{made}");
+        assert_eq!(json(response).await["request_id"], made.as_str());
+    }
+}

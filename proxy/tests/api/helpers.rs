@@ -34,12 +34,20 @@ pub fn cookie_settings() -> CookieSettings {
 /// A running standalone proxy.
 pub struct TestProxy {
     pub base: String,
+    /// The metrics listener's port, when started with metrics.
+    pub metrics_port: Option<u16>,
     pub vault: Arc<Vault>,
     pub http: reqwest::Client,
 }
 
 /// Starts the proxy with `config`, one worker.
 pub async fn spawn_proxy(config: ProxyConfig) -> TestProxy {
+    spawn_proxy_with(config, false).await
+}
+
+/// Starts the proxy with `config`, one worker, and with `metrics` a
+/// metrics listener on a free port.
+pub async fn spawn_proxy_with(config: ProxyConfig, metrics: bool) -> TestProxy {
     let cookies = cookie_settings();
     let vault = Arc::new(cookies.vault().unwrap());
     let app = Application::build(Settings {
@@ -52,12 +60,19 @@ pub async fn spawn_proxy(config: ProxyConfig) -> TestProxy {
         forwarded: Default::default(),
         cookies,
         proxy: config,
+        metrics: th_proxy::metrics::MetricsSettings {
+            listen: metrics.then(|| "127.0.0.1:0".parse().unwrap()),
+        },
+        log: Default::default(),
+        traces: Default::default(),
     })
     .expect("the proxy starts");
     let base = format!("http://127.0.0.1:{}", app.port());
+    let metrics_port = app.metrics_port();
     tokio::spawn(app.run_until_stopped());
     TestProxy {
         base,
+        metrics_port,
         vault,
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

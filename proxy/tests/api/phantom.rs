@@ -274,3 +274,56 @@ async fn an_inactive_answer_is_cached_briefly() {
     );
     assert_eq!(calls.load(Ordering::SeqCst), 2, "asked again after it");
 }
+
+/// The value of one series in a Prometheus exposition (0 when absent).
+fn series(exposition: &str, name: &str) -> f64 {
+    exposition
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn the_standalone_proxy_counts_introspections_and_upstream_answers_on_its_metrics_port() {
+    let provider = opaque_provider().await;
+    let api = spawn_example_api(&provider);
+    let proxy = spawn_proxy_with(
+        phantom_route("/api/example", &api, introspection(&provider)),
+        true,
+    )
+    .await;
+    let port = proxy.metrics_port.expect("a metrics listener");
+    let token = provider.tokens_for("heidi", "openid").await;
+    call_as(&proxy, &token.access_token, "heidi", 3).await;
+
+    let exposition = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The recorder is the process's: other tests may add to these.
+    for (name, at_least) in [
+        ("th_introspection_cache_total{result=\"miss\"}", 1.0),
+        ("th_introspection_cache_total{result=\"hit\"}", 2.0),
+        ("th_introspection_duration_seconds_count", 1.0),
+        (
+            "th_upstream_responses_total{route=\"/api/example\",status=\"2xx\"}",
+            3.0,
+        ),
+        (
+            "th_http_requests_total{route=\"/api/example\",method=\"GET\",status=\"2xx\"}",
+            3.0,
+        ),
+        ("th_cookie_opened_total{key_id=\"test-1\"}", 3.0),
+        ("th_build_info{component=\"proxy\",version=\"0.1.0\"}", 1.0),
+    ] {
+        let value = series(&exposition, name);
+        assert!(value >= at_least, "{name} = {value}\n{exposition}");
+    }
+    // The public port serves no metrics.
+    let public = reqwest::get(format!("{}/metrics", proxy.base))
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 404);
+}

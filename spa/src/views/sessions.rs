@@ -4,34 +4,35 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use th_contract::{SessionSummary, codes};
+use th_client::ApiError;
+use th_client::contract::{SessionSummary, codes};
+use th_client::leptos::AuthState;
 
-use crate::app::AuthState;
-use crate::bff;
-use crate::error::ApiError;
+use crate::BFF;
 use crate::time;
-use crate::views::common::{ErrorPanel, Loading};
+use crate::views::common::{Load, Loaded};
 
 /// The sessions page.
 #[component]
 pub fn Sessions() -> impl IntoView {
     let auth = AuthState::get();
-    let list = LocalResource::new(move || async move { auth.check(bff::sessions().await) });
     let busy = RwSignal::new(false);
     // What the last sign-out did, or why it failed.
     let notice = RwSignal::new(None::<String>);
     let failure = RwSignal::new(None::<ApiError>);
-    // `None` ends every session but this one.
-    let end = move |id: Option<String>| {
+    // `None` ends every session but this one; `list` is the list to reload.
+    let end = move |id: Option<String>, list: Load| {
         busy.set(true);
         notice.set(None);
         failure.set(None);
         spawn_local(async move {
             let result = match id {
-                Some(id) => bff::end_session(&id)
+                Some(id) => BFF
+                    .end_session(&id)
                     .await
                     .map(|()| "That device is signed out.".to_owned()),
-                None => bff::end_other_sessions()
+                None => BFF
+                    .end_other_sessions()
                     .await
                     .map(|e| ended_message(e.ended)),
             };
@@ -45,9 +46,57 @@ pub fn Sessions() -> impl IntoView {
                 Err(e) => failure.set(Some(e)),
             }
             busy.set(false);
-            list.refetch();
+            list.reload();
         });
     };
+    let list = Load::new(move |list| async move {
+        let answer = match BFF.sessions().await {
+            Ok(answer) => answer,
+            Err(e) if e.has_code(codes::SESSIONS_UNAVAILABLE) => {
+                return Ok(ViewFn::from(|| {
+                    view! {
+                        <p id="sessions-unavailable">
+                            "This deployment keeps sessions in cookies only, so listing your devices and signing them out from here is not available. "
+                            "Signing out signs out this browser."
+                        </p>
+                    }
+                }));
+            }
+            Err(e) => return Err(e),
+        };
+        let now = time::unix_now();
+        Ok(ViewFn::from(move || {
+            let others = answer.sessions.iter().any(|s| !s.current);
+            let rows = answer
+                .sessions
+                .iter()
+                .cloned()
+                .map(|s| row(s, now, busy, move |id| end(Some(id), list)))
+                .collect_view();
+            view! {
+                <ul class="sessions">{rows}</ul>
+                {others
+                    .then(|| {
+                        view! {
+                            <button
+                                class="button primary"
+                                id="end-others"
+                                on:click=move |_| end(None, list)
+                                disabled=move || busy.get()
+                            >
+                                "Sign out all other devices"
+                            </button>
+                        }
+                    })}
+                {(!others)
+                    .then(|| {
+                        view! {
+                            <p class="muted">"You are not signed in on any other device."</p>
+                        }
+                    })}
+            }
+        }))
+    });
 
     view! {
         <section class="card">
@@ -68,60 +117,7 @@ pub fn Sessions() -> impl IntoView {
                     })
             }}
             <div id="sessions">
-                {move || match list.get() {
-                    None => view! { <Loading label="Loading your devices…" /> }.into_any(),
-                    Some(Err(e)) if e.has_code(codes::SESSIONS_UNAVAILABLE) => {
-                        view! {
-                            <p id="sessions-unavailable">
-                                "This deployment keeps sessions in cookies only, so listing your devices and signing them out from here is not available. "
-                                "Signing out signs out this browser."
-                            </p>
-                        }
-                            .into_any()
-                    }
-                    Some(Err(error)) => {
-                        view! {
-                            <ErrorPanel
-                                title="Could not load your devices"
-                                error
-                                on_retry=move || list.refetch()
-                            />
-                        }
-                            .into_any()
-                    }
-                    Some(Ok(answer)) => {
-                        let now = (js_sys::Date::now() / 1000.0) as i64;
-                        let others = answer.sessions.iter().any(|s| !s.current);
-                        let rows = answer
-                            .sessions
-                            .into_iter()
-                            .map(|s| row(s, now, busy, end))
-                            .collect_view();
-                        view! {
-                            <ul class="sessions">{rows}</ul>
-                            {others
-                                .then(|| {
-                                    view! {
-                                        <button
-                                            class="button primary"
-                                            id="end-others"
-                                            on:click=move |_| end(None)
-                                            disabled=move || busy.get()
-                                        >
-                                            "Sign out all other devices"
-                                        </button>
-                                    }
-                                })}
-                            {(!others)
-                                .then(|| {
-                                    view! {
-                                        <p class="muted">"You are not signed in on any other device."</p>
-                                    }
-                                })}
-                        }
-                            .into_any()
-                    }
-                }}
+                <Loaded load=list waiting="Loading your devices…" failed="Could not load your devices" />
             </div>
         </section>
     }
@@ -133,7 +129,7 @@ fn row(
     s: SessionSummary,
     now: i64,
     busy: RwSignal<bool>,
-    end: impl Fn(Option<String>) + Copy + 'static,
+    end: impl Fn(String) + Copy + 'static,
 ) -> impl IntoView {
     let SessionSummary {
         id,
@@ -147,7 +143,7 @@ fn row(
             <div class="session-about">
                 <strong>{user_agent}</strong>
                 <span class="muted">
-                    {format!("Signed in {} ({})", time::ago(created_at, now), local(created_at))}
+                    {format!("Signed in {} ({})", time::ago(created_at, now), time::local_date_time(created_at))}
                 </span>
                 <span class="muted">{format!("Last active {}", time::ago(last_seen_at, now))}</span>
             </div>
@@ -157,7 +153,7 @@ fn row(
                     view! {
                         <button
                             class="button secondary"
-                            on:click=move |_| end(Some(id.clone()))
+                            on:click=move |_| end(id.clone())
                             disabled=move || busy.get()
                         >
                             "Sign out"
@@ -166,13 +162,6 @@ fn row(
                 })}
         </li>
     }
-}
-
-/// A Unix time as this browser's local date and time.
-fn local(at: i64) -> String {
-    js_sys::Date::new(&((at as f64) * 1000.0).into())
-        .to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED)
-        .into()
 }
 
 /// What "Sign out all other devices" did, in words.

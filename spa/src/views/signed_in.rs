@@ -3,11 +3,11 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
-use th_contract::SessionResponse;
+use th_client::ApiError;
+use th_client::contract::SessionResponse;
+use th_client::leptos::AuthState;
 
-use crate::app::AuthState;
-use crate::bff;
-use crate::error::ApiError;
+use crate::BFF;
 use crate::route::{Link, Location, Route};
 use crate::views::{api_call::ApiCall, overview::Overview, sessions::Sessions, userinfo::Userinfo};
 
@@ -29,12 +29,11 @@ pub fn SignedIn(session: SessionResponse) -> impl IntoView {
         .or_else(|| claim("sub"))
         .unwrap_or_else(|| "Signed in".into());
     let email = claim("email");
-    let initial = name
-        .chars()
-        .next()
-        .unwrap_or('?')
-        .to_uppercase()
-        .to_string();
+    // The browser's own upper-casing: Rust's would add its Unicode tables
+    // to the wasm.
+    let initial: String = js_sys::JsString::from(name.chars().next().unwrap_or('?'))
+        .to_upper_case()
+        .into();
 
     let leaving = RwSignal::new(false);
     let failure = RwSignal::new(None::<ApiError>);
@@ -42,7 +41,7 @@ pub fn SignedIn(session: SessionResponse) -> impl IntoView {
         leaving.set(true);
         failure.set(None);
         spawn_local(async move {
-            match bff::logout().await {
+            match BFF.logout().await {
                 Ok(out) => match out.logout_url {
                     // The provider ends its own session, then sends the browser back.
                     Some(url) if window().location().assign(&url).is_ok() => {}

@@ -3,8 +3,9 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::bff;
-use crate::error::ApiError;
+use th_client::ApiError;
+
+use crate::BFF;
 
 /// The landing page for a visitor without a session.
 #[component]
@@ -27,7 +28,7 @@ pub fn SignedOut(notice: Option<String>) -> impl IntoView {
             failure.set(None);
             let return_to = return_to.clone();
             spawn_local(async move {
-                match bff::login_start(return_to).await {
+                match BFF.login_start(return_to).await {
                     Ok(start) => {
                         // Leaving for the provider; keep the button busy until then.
                         if window()

@@ -2,15 +2,13 @@
 
 use leptos::prelude::*;
 
-use crate::app::AuthState;
-use crate::bff;
-use crate::views::common::{ClaimsTable, ErrorPanel, Loading};
+use crate::BFF;
+use crate::views::common::{Load, Loaded, claims_table};
 
 /// The userinfo page.
 #[component]
 pub fn Userinfo() -> impl IntoView {
-    let auth = AuthState::get();
-    let info = LocalResource::new(move || async move { auth.check(bff::userinfo().await) });
+    let info = Load::new(|_| async { BFF.userinfo().await.map(claims_table) });
     view! {
         <section class="card">
             <h1>"Userinfo"</h1>
@@ -18,20 +16,7 @@ pub fn Userinfo() -> impl IntoView {
                 "The provider's userinfo endpoint, called by the backend with your access token."
             </p>
             <div id="userinfo">
-                {move || match info.get() {
-                    None => view! { <Loading label="Asking the provider…" /> }.into_any(),
-                    Some(Ok(c)) => view! { <ClaimsTable claims=c /> }.into_any(),
-                    Some(Err(error)) => {
-                        view! {
-                            <ErrorPanel
-                                title="Could not load userinfo"
-                                error
-                                on_retry=move || info.refetch()
-                            />
-                        }
-                            .into_any()
-                    }
-                }}
+                <Loaded load=info waiting="Asking the provider…" failed="Could not load userinfo" />
             </div>
         </section>
     }

@@ -78,3 +78,13 @@ output "kms_key_arn" {
   description = "The module's KMS key (logs, secrets, images, exec sessions; the session cache)."
   value       = aws_kms_key.bff.arn
 }
+
+output "alb_arn_suffix" {
+  description = "The load balancer's ARN suffix (CloudWatch's LoadBalancer dimension)."
+  value       = aws_lb.this.arn_suffix
+}
+
+output "target_group_arn_suffix" {
+  description = "The target group's ARN suffix (CloudWatch's TargetGroup dimension)."
+  value       = aws_lb_target_group.bff.arn_suffix
+}

@@ -3,7 +3,24 @@
 use std::fmt;
 use th_contract::ErrorBody;
 
-/// A failed call to the BFF or, through its proxy, to an API.
+/// A failed call to the BFF or, through its proxy, to an API. `Display`
+/// words it for the person using the app.
+///
+/// ```
+/// use th_client::ApiError;
+/// use th_client::contract::{ErrorBody, codes};
+///
+/// let e = ApiError::Status {
+///     status: 501,
+///     body: Some(ErrorBody {
+///         code: codes::SESSIONS_UNAVAILABLE.into(),
+///         message: "listing sessions needs the Redis store".into(),
+///     }),
+/// };
+/// assert!(e.has_code(codes::SESSIONS_UNAVAILABLE));
+/// assert_eq!(e.to_string(), "Listing sessions needs the Redis store (HTTP 501).");
+/// assert_eq!(ApiError::SignedOut.to_string(), "Your session has ended. Please sign in again.");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     /// The request never got an answer (offline, server down, blocked).
@@ -12,7 +29,9 @@ pub enum ApiError {
     SignedOut,
     /// An answer with an error status; the BFF's JSON error when it sent one.
     Status {
+        /// The HTTP status.
         status: u16,
+        /// The JSON error body, when the answer had one.
         body: Option<ErrorBody>,
     },
     /// A success status with a body that is not what the contract promises.
@@ -20,7 +39,7 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// Whether the BFF answered with this error `code` (see `th_contract::codes`).
+    /// Whether the BFF answered with this error `code` (see [`th_contract::codes`]).
     pub fn has_code(&self, code: &str) -> bool {
         matches!(self, Self::Status { body: Some(body), .. } if body.code == code)
     }
@@ -38,9 +57,11 @@ impl fmt::Display for ApiError {
                 body: Some(body),
             } => {
                 let message = body.message.trim().trim_end_matches('.');
+                // The BFF's messages are English: ASCII upper-casing spares the
+                // wasm the Unicode case tables.
                 let mut chars = message.chars();
                 if let Some(first) = chars.next() {
-                    write!(f, "{}{}", first.to_uppercase(), chars.as_str())?;
+                    write!(f, "{}{}", first.to_ascii_uppercase(), chars.as_str())?;
                 }
                 write!(f, " (HTTP {status}).")
             }

@@ -9,19 +9,23 @@ use web_sys::{Headers, Request, RequestCredentials, RequestInit, Response};
 use crate::error::ApiError;
 
 /// A response that arrived, whatever its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
+    /// The HTTP status.
     pub status: u16,
+    /// The body as text (empty when there was none).
     pub body: String,
 }
 
-/// Sends one request; `json` becomes the body with its content type.
-pub async fn send(method: &str, path: &str, json: Option<String>) -> Result<Reply, ApiError> {
-    exchange(method, path, json)
+/// Sends one request to `url`; `json` becomes the body with its content type.
+/// Any status is a [`Reply`]; only a request that got no answer fails.
+pub async fn send(method: &str, url: &str, json: Option<String>) -> Result<Reply, ApiError> {
+    exchange(method, url, json)
         .await
         .map_err(|_| ApiError::Network)
 }
 
-async fn exchange(method: &str, path: &str, json: Option<String>) -> Result<Reply, JsValue> {
+async fn exchange(method: &str, url: &str, json: Option<String>) -> Result<Reply, JsValue> {
     let headers = Headers::new()?;
     headers.set(CSRF_HEADER, CSRF_VALUE)?;
     headers.set("accept", "application/json")?;
@@ -33,7 +37,7 @@ async fn exchange(method: &str, path: &str, json: Option<String>) -> Result<Repl
         init.set_body(&JsValue::from_str(&json));
     }
     init.set_headers(&headers);
-    let request = Request::new_with_str_and_init(path, &init)?;
+    let request = Request::new_with_str_and_init(url, &init)?;
     let window = web_sys::window().ok_or(JsValue::NULL)?;
     let response: Response = JsFuture::from(window.fetch_with_request(&request))
         .await?

@@ -14,6 +14,14 @@ const AUTH_PARAMS: &[&str] = &[
 ];
 
 /// Whether a query string (without `?`) carries an authorization response.
+///
+/// ```
+/// use th_client::is_authorization_response;
+///
+/// assert!(is_authorization_response("code=abc&state=xyz"));
+/// assert!(is_authorization_response("error=access_denied&state=xyz"));
+/// assert!(!is_authorization_response("tab=2"));
+/// ```
 pub fn is_authorization_response(query: &str) -> bool {
     query_keys(query).any(|k| k == "code" || k == "error")
         && query_keys(query).any(|k| k == "state")
@@ -23,6 +31,12 @@ pub fn is_authorization_response(query: &str) -> bool {
 ///
 /// `path` is `pathname`, `query` is `search` without its leading `?`, `hash`
 /// includes its leading `#` when present.
+///
+/// ```
+/// use th_client::without_auth_params;
+///
+/// assert_eq!(without_auth_params("/orders", "tab=2&code=abc&state=s", "#top"), "/orders?tab=2#top");
+/// ```
 pub fn without_auth_params(path: &str, query: &str, hash: &str) -> String {
     let kept: Vec<&str> = query
         .split('&')

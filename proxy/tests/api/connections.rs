@@ -1,0 +1,165 @@
+//! The upstream connections a worker keeps (`upstream.rs`): reused from one
+//! request to the next, replaced when the upstream closed one while it was
+//! idle, and never shared by two requests at once (a slow response body
+//! does not hold up the next request). The upstream here is a small
+//! HTTP/1.1 server of the test's own, because it must count connections and
+//! close idle ones on demand.
+
+use crate::helpers::{one_route, spawn_proxy};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tokio::time::timeout;
+
+/// A keep-alive upstream that answers every request with the number of its
+/// connection; `close_idle_after` closes a connection that long after each
+/// answer. A request for `/hold` gets its head and the first half of its
+/// body, the rest once `release` is notified.
+struct Upstream {
+    base: String,
+    connections: Arc<AtomicUsize>,
+    release: Arc<Notify>,
+}
+
+async fn upstream(close_idle_after: Option<Duration>) -> Upstream {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let connections = Arc::new(AtomicUsize::new(0));
+    let release = Arc::new(Notify::new());
+    let (count, held) = (connections.clone(), release.clone());
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let number = count.fetch_add(1, Ordering::SeqCst) + 1;
+            tokio::spawn(serve(stream, number, close_idle_after, held.clone()));
+        }
+    });
+    Upstream {
+        base,
+        connections,
+        release,
+    }
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    number: usize,
+    close_idle_after: Option<Duration>,
+    release: Arc<Notify>,
+) {
+    let mut buffer = Vec::new();
+    loop {
+        // One request head (the proxy sends these GETs without a body).
+        let head_end = loop {
+            if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end + 4;
+            }
+            let mut chunk = [0u8; 4096];
+            let read = match close_idle_after {
+                Some(after) => match timeout(after, stream.read(&mut chunk)).await {
+                    Ok(read) => read,
+                    Err(_) => return, // idle too long: close
+                },
+                None => stream.read(&mut chunk).await,
+            };
+            match read {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+        buffer.drain(..head_end);
+        let body = format!("{{\"connection\":{number}}}");
+        if head.starts_with("GET /hold") {
+            let half = body.len() / 2;
+            let first = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{}",
+                body.len(),
+                &body[..half]
+            );
+            if stream.write_all(first.as_bytes()).await.is_err() {
+                return;
+            }
+            release.notified().await;
+            if stream.write_all(&body.as_bytes()[half..]).await.is_err() {
+                return;
+            }
+        } else {
+            let whole = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            if stream.write_all(whole.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+async fn connection_of(response: reqwest::Response) -> u64 {
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["connection"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn sequential_requests_reuse_one_upstream_connection() {
+    let up = upstream(None).await;
+    let proxy = spawn_proxy(one_route("/api/keep", &up.base)).await;
+    for _ in 0..20 {
+        assert_eq!(connection_of(proxy.get("/api/keep/x", "t").await).await, 1);
+    }
+    assert_eq!(up.connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_connection_the_upstream_closed_while_idle_is_replaced_without_an_error() {
+    let up = upstream(Some(Duration::from_millis(50))).await;
+    let proxy = spawn_proxy(one_route("/api/keep", &up.base)).await;
+    for round in 1..=3u64 {
+        assert_eq!(
+            connection_of(proxy.get("/api/keep/x", "t").await).await,
+            round
+        );
+        // The upstream closes it meanwhile; the next request gets a new one.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(up.connections.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_slow_response_body_does_not_hold_up_the_next_request() {
+    let up = upstream(None).await;
+    let proxy = spawn_proxy(one_route("/api/keep", &up.base)).await;
+    assert_eq!(connection_of(proxy.get("/api/keep/x", "t").await).await, 1);
+    // Connection 1 is now busy with a body that waits for the test.
+    let mut held = proxy.get("/api/keep/hold", "t").await;
+    assert_eq!(held.status(), 200);
+    let first = timeout(Duration::from_secs(10), held.chunk())
+        .await
+        .expect("the first half arrives")
+        .unwrap()
+        .expect("bytes");
+    assert!(!first.is_empty());
+
+    // Meanwhile the next request gets another connection and its answer.
+    let next = timeout(Duration::from_secs(10), proxy.get("/api/keep/x", "t"))
+        .await
+        .expect("not held up behind the slow body");
+    assert_eq!(connection_of(next).await, 2);
+
+    up.release.notify_one();
+    let mut body = first.to_vec();
+    while let Some(chunk) = held.chunk().await.unwrap() {
+        body.extend_from_slice(&chunk);
+    }
+    assert_eq!(body, br#"{"connection":1}"#);
+    // Both are free again: the next two requests reuse them.
+    assert_eq!(up.connections.load(Ordering::SeqCst), 2);
+    for _ in 0..4 {
+        assert!(connection_of(proxy.get("/api/keep/x", "t").await).await <= 2);
+    }
+    assert_eq!(up.connections.load(Ordering::SeqCst), 2);
+}
