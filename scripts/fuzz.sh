@@ -32,8 +32,10 @@ flags=(
 )
 echo "==> building the fuzz targets ($triple)" >&2
 # --target: the flags reach the targets and their dependencies, not build
-# scripts or proc macros.
-RUSTFLAGS="${flags[*]}" cargo build --locked --release --quiet \
+# scripts or proc macros. Not --locked: fuzz/Cargo.lock keeps its versions,
+# and gains whatever th-cookies comes to need without anyone remembering
+# this second lock file.
+RUSTFLAGS="${flags[*]}" cargo build --release --quiet \
   --manifest-path fuzz/Cargo.toml --target "$triple" --bins
 status=0
 for t in $TARGETS; do
