@@ -18,6 +18,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http::Uri;
+use http::uri::PathAndQuery;
 use http_body_util::BodyDataStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,28 +55,35 @@ pub(crate) async fn forward(
         (TokenMode::Phantom, Some(introspector)) => introspector.jwt_for(&token).await?,
         _ => token,
     };
-    let mut headers = upstream_request_headers(&req, &route.pass_cookies);
-    let mut authorization = http::HeaderValue::try_from(format!("Bearer {}", bearer.expose()))
-        .map_err(|_| ForwardError::Unauthorized)?;
-    authorization.set_sensitive(true);
-    headers.insert(http::header::AUTHORIZATION, authorization);
-    if let Some(id) = RequestId::of(&req) {
-        headers.insert(th_contract::REQUEST_ID_HEADER, id.header_value());
-    }
     // With traces on, the upstream's call is a span of its own, and the
     // upstream continues the trace from it.
     let span = crate::call_span!("upstream", route = %route.prefix);
-    crate::telemetry::inject(&span, &mut headers);
-
     let method = http::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|_| ForwardError::BadPath("unsupported method"))?;
+    // The request's head; built again only for a second try, so a request
+    // that needs none copies nothing.
+    let head = |path: PathAndQuery| -> Result<http::request::Parts, ForwardError> {
+        let mut headers = upstream_request_headers(&req, &route.pass_cookies);
+        let mut authorization = http::HeaderValue::try_from(format!("Bearer {}", bearer.expose()))
+            .map_err(|_| ForwardError::Unauthorized)?;
+        authorization.set_sensitive(true);
+        headers.insert(http::header::AUTHORIZATION, authorization);
+        if let Some(id) = RequestId::of(&req) {
+            headers.insert(th_contract::REQUEST_ID_HEADER, id.header_value());
+        }
+        crate::telemetry::inject(&span, &mut headers);
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        parts.method = method.clone();
+        parts.uri = Uri::from(path);
+        parts.headers = headers;
+        Ok(parts)
+    };
 
     let flags = Arc::new(BodyFlags::default());
     let length = request_body_length(&req);
     // What a second try needs: a safe method and no body to send again.
-    let retry = (matches!(length, BodyLength::None)
-        && [http::Method::GET, http::Method::HEAD, http::Method::OPTIONS].contains(&method))
-    .then(|| (method.clone(), path.clone(), headers.clone()));
+    let may_retry = matches!(length, BodyLength::None)
+        && [http::Method::GET, http::Method::HEAD, http::Method::OPTIONS].contains(&method);
     let body = match length {
         BodyLength::None => RequestBody::empty(),
         BodyLength::Known(n) if n > route.max_body_bytes => {
@@ -85,10 +93,7 @@ pub(crate) async fn forward(
             stream_body(payload, route.max_body_bytes, flags.clone())
         }
     };
-    let mut upstream = http::Request::new(body);
-    *upstream.method_mut() = method;
-    *upstream.uri_mut() = Uri::from(path);
-    *upstream.headers_mut() = headers;
+    let upstream = http::Request::from_parts(head(path)?, body);
 
     let sent = std::time::Instant::now();
     let send = async {
@@ -100,20 +105,25 @@ pub(crate) async fn forward(
             // avoids on a loaded machine. A safe request without a body
             // goes once more, on a new connection, as browsers and Go's
             // client do.
-            Err(e) if retry.is_some() && closed_under_it(&e) => {
-                let (method, path, headers) = retry.expect("checked");
+            Err(e) if may_retry && closed_under_it(&e) => {
                 tracing::debug!(route = %route.prefix, error = %error_chain(&e), "the upstream closed the connection; trying once more");
-                let mut again = http::Request::new(RequestBody::empty());
-                *again.method_mut() = method;
-                *again.uri_mut() = Uri::from(path);
-                *again.headers_mut() = headers;
-                f.upstream.send(again).await
+                let again = route
+                    .target_path(req.uri().path(), req.uri().query())
+                    .and_then(head);
+                match again {
+                    Ok(parts) => {
+                        let again = http::Request::from_parts(parts, RequestBody::empty());
+                        f.upstream.send(again).await
+                    }
+                    // It was built once from the same request: not reached.
+                    Err(_) => Err(e),
+                }
             }
             other => other,
         }
     };
     let call = tokio::time::timeout(route.timeout, send);
-    let response = match call.instrument(span).await {
+    let response = match call.instrument(span.clone()).await {
         Err(_) => {
             tracing::warn!(route = %route.prefix, "the upstream did not answer in time");
             f.metrics.failed(UpstreamFailure::Timeout);
