@@ -17,11 +17,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use th_testkit::{Browser, ProviderOptions, TestProvider};
 
-const APP: &str = "https://app.example.test";
-const REDIRECT: &str = "https://app.example.test/";
-const HOST: &str = "app.example.test";
+use th_testkit::bff_settings::{APP_HOST as HOST, APP_ORIGIN as APP, REDIRECT, bff_settings};
 /// base64 of bytes 0..32: a fixed cookie key for a local measurement.
-const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
 const IDLE_CONNECTIONS: usize = 1000;
 
 #[tokio::main]
@@ -107,28 +104,7 @@ async fn main() {
 }
 
 fn settings(issuer: &str, port: u16) -> String {
-    format!(
-        r#"
-listen = "127.0.0.1:{port}"
-[oidc]
-issuer = "{issuer}"
-client_id = "token-handler"
-client_secret = "{secret}"
-redirect_uri = "{REDIRECT}"
-post_logout_redirect_uri = "{REDIRECT}"
-scopes = ["openid", "profile", "email", "offline_access"]
-extra_authorize_params = {{ prompt = "consent" }}
-[cors]
-allowed_origins = ["{APP}"]
-[cookies]
-keys = [{{ id = "k1", key = "{KEY}" }}]
-[limits]
-login_starts_per_minute = 0
-[log]
-filter = "warn"
-"#,
-        secret = ProviderOptions::default().client_secret,
-    )
+    bff_settings(issuer, port) + "[limits]\nlogin_starts_per_minute = 0\n[log]\nfilter = \"warn\"\n"
 }
 
 /// The `bff` process, killed when dropped.

@@ -51,10 +51,7 @@ use th_testkit::{
     Browser, Fault, FaultProxy, ProviderOptions, TestProvider, TestRedis, TokenFormat,
 };
 
-const APP: &str = "https://app.example.test";
-const REDIRECT: &str = "https://app.example.test/";
-const HOST: &str = "app.example.test";
-const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+use th_testkit::bff_settings::{APP_HOST as HOST, APP_ORIGIN as APP, REDIRECT, bff_settings};
 const MAX_JSON: usize = 16 * 1024;
 const ROUTE_MAX_BODY: usize = 64 * 1024;
 
@@ -641,21 +638,7 @@ fn settings(issuer: &str, port: u16, upstream: &str, redis: Option<&TestRedis>) 
         None => String::new(),
     };
     format!(
-        r#"
-listen = "127.0.0.1:{port}"
-[oidc]
-issuer = "{issuer}"
-client_id = "token-handler"
-client_secret = "{secret}"
-redirect_uri = "{REDIRECT}"
-post_logout_redirect_uri = "{REDIRECT}"
-scopes = ["openid", "profile", "email", "offline_access"]
-extra_authorize_params = {{ prompt = "consent" }}
-[cors]
-allowed_origins = ["{APP}"]
-[cookies]
-keys = [{{ id = "k1", key = "{KEY}" }}]
-[limits]
+        r#"{base}[limits]
 login_starts_per_minute = 0
 max_json_bytes = {MAX_JSON}
 [log]
@@ -667,7 +650,7 @@ max_body_bytes = {ROUTE_MAX_BODY}
 [session]
 refresh_grace_secs = {grace}
 {store}"#,
-        secret = ProviderOptions::default().client_secret,
+        base = bff_settings(issuer, port),
         grace = env_num("SOAK_REFRESH_GRACE_SECS", 30),
     )
 }

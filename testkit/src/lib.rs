@@ -3,6 +3,7 @@
 //! loopback port, a browser-like client that signs in through its forms,
 //! a real Redis and a real Prometheus.
 
+pub mod bff_settings;
 mod direct_flow;
 mod faults;
 mod login_forms;
