@@ -255,12 +255,13 @@ for target in bff-cookie bff-cookie-metrics bff-cookie-deny bff-redis; do
   COOKIE[$target]=$("$SESSION_BIN" "$WORK/$target.toml" "$TOKEN")
 done
 
-# CPU time (clock ticks, user + system) of a process and its children's threads.
+# CPU time (clock ticks) of a process and its children's threads: user +
+# system, or with FIELDS='$14' user time alone.
 cpu_ticks() {
   local total=0 pid
   for pid in "$@" $(pgrep -P "$1" || true); do
     for stat in /proc/"$pid"/task/*/stat; do
-      total=$((total + $(awk '{print $14 + $15}' "$stat" 2>/dev/null || echo 0)))
+      total=$((total + $(awk "{print ${FIELDS:-\$14 + \$15}}" "$stat" 2>/dev/null || echo 0)))
     done
   done
   echo "$total"
@@ -309,13 +310,16 @@ for round in $(seq "$ROUNDS"); do
   for target in "${TARGET_LIST[@]}"; do
     out="$WORK/$target-$round"
     before=$(cpu_ticks "${SERVER_PID[$target]}")
+    user_before=$(FIELDS='$14' cpu_ticks "${SERVER_PID[$target]}")
     redis_before=$(cpu_ticks "$REDIS_PID")
     commandstats >"$out.redis-before"
     load "$target" "$DURATION" "$out.json"
     commandstats >"$out.redis-after"
     after=$(cpu_ticks "${SERVER_PID[$target]}")
+    user_after=$(FIELDS='$14' cpu_ticks "${SERVER_PID[$target]}")
     redis_after=$(cpu_ticks "$REDIS_PID")
     echo "$(( (after - before) * 1000000 / TICKS ))" >"$out.cpu_us"
+    echo "$(( (user_after - user_before) * 1000000 / TICKS ))" >"$out.user_us"
     echo "$(( (redis_after - redis_before) * 1000000 / TICKS ))" >"$out.redis_cpu_us"
     printf '  round %s %-15s %s req/s\n' "$round" "$target" \
       "$(python3 -c 'import json,sys; print(round(json.load(open(sys.argv[1]))["summary"]["requestsPerSec"]))' "$out.json")"
@@ -361,13 +365,14 @@ rows = {}
 redis_per_req = {}
 round_rps = {}
 for target in targets:
-    rs, cpu, redis_cpu, per_cmd = [], [], [], []
+    rs, cpu, user, redis_cpu, per_cmd = [], [], [], [], []
     for r in range(1, rounds + 1):
         base = f"{work}/{target}-{r}"
         run = json.load(open(f"{base}.json"))
         rs.append(run)
         reqs = run["summary"]["requestsPerSec"] * float(duration)
         cpu.append(int(open(f"{base}.cpu_us").read()) / reqs)
+        user.append(int(open(f"{base}.user_us").read()) / reqs)
         redis_cpu.append(int(open(f"{base}.redis_cpu_us").read()) / reqs)
         answered = sum(run["statusCodeDistribution"].values())
         b, a = commands(f"{base}.redis-before"), commands(f"{base}.redis-after")
@@ -382,16 +387,17 @@ for target in targets:
     cmds = {c: statistics.median(p.get(c, 0) for p in per_cmd) for p0 in per_cmd for c in p0}
     redis_per_req[target] = cmds
     rows[target] = (rps, p50, p99, ok, bad, errors, statistics.median(cpu),
-                    statistics.median(redis_cpu), sum(cmds.values()))
+                    statistics.median(redis_cpu), sum(cmds.values()), statistics.median(user))
 print()
 print(f"median of {rounds} rounds, {duration}s each, {conns} connections")
 print(f"{'target':<16} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'200s':>9} {'non-200':>8} {'errors':>7}"
-      f" {'CPU us/req':>11} {'Redis cmds/req':>15} {'Redis CPU us/req':>17}")
-for t, (rps, p50, p99, ok, bad, err, cpu, rcpu, cmds) in rows.items():
+      f" {'CPU us/req':>11} {'of it user':>11} {'Redis cmds/req':>15} {'Redis CPU us/req':>17}")
+for t, (rps, p50, p99, ok, bad, err, cpu, rcpu, cmds, usr) in rows.items():
     print(f"{t:<16} {rps:>9.0f} {p50:>8.3f} {p99:>8.3f} {ok:>9} {bad:>8} {err:>7}"
-          f" {cpu:>11.1f} {cmds:>15.2f} {rcpu:>17.1f}")
-print("(CPU: the measured server's own, all threads: the upstream for direct; the proxy")
-print(" or BFF alone, without the upstream, for the others; Redis CPU: redis-server's)")
+          f" {cpu:>11.1f} {usr:>11.1f} {cmds:>15.2f} {rcpu:>17.1f}")
+print("(CPU: the measured server's own, all threads, user + kernel, and the user-space")
+print(" part alone: the upstream for direct; the proxy or BFF alone, without the")
+print(" upstream, for the others; Redis CPU: redis-server's)")
 for t, cmds in redis_per_req.items():
     if cmds:
         print(f"Redis commands per request, {t}: " + ", ".join(f"{c.upper()} {n:.2f}" for c, n in sorted(cmds.items())))

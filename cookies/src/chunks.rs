@@ -11,11 +11,22 @@ pub const MAX_CHUNK_LEN: usize = 3800;
 
 /// The name of chunk `index` of the cookie `base`.
 pub(crate) fn chunk_name(base: &str, index: usize) -> String {
-    if index == 0 {
-        base.to_owned()
-    } else {
-        format!("{base}.{index}")
+    let mut name = String::with_capacity(base.len() + 4);
+    name.push_str(base);
+    if index > 0 {
+        // Not `format!`: every request that opens a cookie asks for chunk 1.
+        name.push('.');
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = index;
+        while n > 0 {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        digits[at..].iter().for_each(|&d| name.push(char::from(d)));
     }
+    name
 }
 
 /// Splits an ASCII value (a sealed value is base64url) into chunks.
@@ -39,6 +50,8 @@ mod tests {
         assert_eq!(split("abc"), vec!["abc"]);
         assert_eq!(chunk_name("n", 0), "n");
         assert_eq!(chunk_name("n", 2), "n.2");
+        assert_eq!(chunk_name("n", 10), "n.10");
+        assert_eq!(chunk_name("n", 307), "n.307");
     }
 
     #[test]

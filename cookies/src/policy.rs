@@ -28,6 +28,11 @@ impl CookieKind {
         Self::Session,
     ];
 
+    /// Its place in [`CookieKind::ALL`] (and in a policy's names).
+    fn index(self) -> usize {
+        self as usize
+    }
+
     fn suffix(self) -> &'static str {
         match self {
             Self::Login => "login",
@@ -51,9 +56,11 @@ pub enum PolicyError {
 /// How the token cookies are named and which attributes they carry.
 #[derive(Debug, Clone)]
 pub struct CookiePolicy {
-    prefix: String,
     secure: bool,
     domain: Option<String>,
+    /// Each kind's name, in [`CookieKind::ALL`]'s order: made once, as the
+    /// proxy reads one on every request.
+    names: [String; CookieKind::ALL.len()],
 }
 
 impl CookiePolicy {
@@ -84,10 +91,16 @@ impl CookiePolicy {
                 Some(d.to_owned())
             }
         };
+        let host = if secure && domain.is_none() {
+            "__Host-"
+        } else {
+            ""
+        };
+        let names = CookieKind::ALL.map(|kind| format!("{host}{prefix}-{}", kind.suffix()));
         Ok(Self {
-            prefix: prefix.to_owned(),
             secure,
             domain,
+            names,
         })
     }
 
@@ -103,9 +116,8 @@ impl CookiePolicy {
     }
 
     /// The name of the (first) cookie of a kind.
-    pub fn name(&self, kind: CookieKind) -> String {
-        let host = if self.host_prefixed() { "__Host-" } else { "" };
-        format!("{host}{}-{}", self.prefix, kind.suffix())
+    pub fn name(&self, kind: CookieKind) -> &str {
+        &self.names[kind.index()]
     }
 
     /// A cookie with this policy's attributes.

@@ -64,15 +64,15 @@ impl Vault {
     /// Reads and opens the cookie of a kind.
     pub fn read(&self, cookies: &RequestCookies, kind: CookieKind) -> Result<Vec<u8>, ReadError> {
         let base = self.policy.name(kind);
-        let first = cookies.get(&base).ok_or(ReadError::Absent)?;
+        let first = cookies.get(base).ok_or(ReadError::Absent)?;
         let mut joined = first.to_owned();
         for index in 1..self.max_chunks {
-            match cookies.get(&chunk_name(&base, index)) {
+            match cookies.get(&chunk_name(base, index)) {
                 Some(part) => joined.push_str(part),
                 None => break,
             }
         }
-        Ok(self.ring.open(&base, &joined)?)
+        Ok(self.ring.open(base, &joined)?)
     }
 
     /// Reads a cookie that holds JSON.
@@ -98,7 +98,7 @@ impl Vault {
         max_age: Duration,
     ) -> Result<Vec<Cookie<'static>>, WriteError> {
         let base = self.policy.name(kind);
-        let sealed = self.ring.seal(&base, plaintext);
+        let sealed = self.ring.seal(base, plaintext);
         let parts = split(&sealed);
         if parts.len() > self.max_chunks {
             return Err(WriteError::TooLarge {
@@ -113,10 +113,10 @@ impl Vault {
             .enumerate()
             .map(|(i, part)| {
                 self.policy
-                    .cookie(chunk_name(&base, i), (*part).to_owned(), max_age)
+                    .cookie(chunk_name(base, i), (*part).to_owned(), max_age)
             })
             .collect();
-        out.extend(self.stale_chunks(cookies, &base, parts.len()));
+        out.extend(self.stale_chunks(cookies, base, parts.len()));
         Ok(out)
     }
 
@@ -135,8 +135,8 @@ impl Vault {
     /// Removal cookies for a kind: the first always, the chunks the request had.
     pub fn clear(&self, cookies: &RequestCookies, kind: CookieKind) -> Vec<Cookie<'static>> {
         let base = self.policy.name(kind);
-        let mut out = vec![self.policy.removal(base.clone())];
-        out.extend(self.stale_chunks(cookies, &base, 1));
+        let mut out = vec![self.policy.removal(base.to_owned())];
+        out.extend(self.stale_chunks(cookies, base, 1));
         out
     }
 

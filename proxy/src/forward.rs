@@ -64,12 +64,12 @@ pub(crate) async fn forward(
     // that needs none copies nothing.
     let head = |path: PathAndQuery| -> Result<http::request::Parts, ForwardError> {
         let mut headers = upstream_request_headers(&req, &route.pass_cookies);
-        let mut authorization = http::HeaderValue::try_from(format!("Bearer {}", bearer.expose()))
+        let mut authorization = http::HeaderValue::try_from(bearer_value(bearer.expose()))
             .map_err(|_| ForwardError::Unauthorized)?;
         authorization.set_sensitive(true);
         headers.insert(http::header::AUTHORIZATION, authorization);
         if let Some(id) = RequestId::of(&req) {
-            headers.insert(th_contract::REQUEST_ID_HEADER, id.header_value());
+            headers.insert(REQUEST_ID, id.header_value());
         }
         crate::telemetry::inject(&span, &mut headers);
         let (mut parts, ()) = http::Request::new(()).into_parts();
@@ -212,6 +212,17 @@ pub(crate) async fn forward(
         Some(n) => builder.body(SizedStream::new(n, body)),
         None => builder.body(BodyStream::new(body)),
     })
+}
+
+/// `x-request-id`, parsed once.
+const REQUEST_ID: http::HeaderName = http::HeaderName::from_static(th_contract::REQUEST_ID_HEADER);
+
+/// `Bearer <token>`, pushed rather than formatted (every request has one).
+fn bearer_value(token: &str) -> String {
+    let mut value = String::with_capacity(7 + token.len());
+    value.push_str("Bearer ");
+    value.push_str(token);
+    value
 }
 
 enum BodyLength {

@@ -86,7 +86,7 @@ impl Proxy {
         config.validate()?;
         let own_cookies: Vec<String> = CookieKind::ALL
             .iter()
-            .map(|k| vault.policy().name(*k))
+            .map(|k| vault.policy().name(*k).to_owned())
             .collect();
         let mut routes = Vec::with_capacity(config.routes.len());
         for (i, rc) in config.routes.iter().enumerate() {
