@@ -3,7 +3,7 @@
 
 use crate::session::{RedisSettings, RedisSettingsError};
 use figment::Figment;
-use figment::providers::{Env, Format, Toml};
+use figment::providers::{Format, Toml};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -11,9 +11,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use th_cookies::{CookieSettings, Secret, SettingsError, Vault};
-use th_proxy::app_origin::{AppOriginError, AppOrigins, CorsSettings, ForwardedSettings};
-use th_proxy::metrics::MetricsSettings;
-use th_proxy::origin::{Origin, is_loopback_url};
+use th_http::app_origin::{AppOriginError, AppOrigins, CorsSettings, ForwardedSettings};
+use th_http::metrics::MetricsSettings;
+use th_http::origin::{Origin, is_loopback_url};
 use th_proxy::{Proxy, ProxyConfig, ProxyError};
 use url::Url;
 
@@ -166,13 +166,13 @@ impl Default for LimitSettings {
 }
 
 /// `[log]`: JSON by default, `format = "pretty"` for people.
-pub use th_proxy::telemetry::{LogFormat, LogSettings, TracesSettings};
+pub use th_http::telemetry::{LogFormat, LogSettings, TracesSettings};
 
 /// Why the settings are unusable; each message names the setting.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{0}")]
-    Load(Box<figment::Error>),
+    Load(Box<th_http::settings::LoadError>),
     #[error("oidc.issuer: {0:?} is not an http(s) URL")]
     Issuer(String),
     #[error(
@@ -269,22 +269,10 @@ pub struct OidcConfig {
     pub http_timeout: Duration,
 }
 
-/// The file (if any), then the environment over it.
-fn sources(file: Option<&Path>) -> Figment {
-    let mut figment = Figment::new();
-    if let Some(file) = file {
-        figment = figment.merge(Toml::file_exact(file));
-    }
-    // TH_CONFIG names the file (the CLI reads it); it is no setting.
-    figment.merge(Env::prefixed("TH_").split("__").ignore(&["config"]))
-}
-
 impl Settings {
     /// Reads the file (if any) and the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        sources(file)
-            .extract()
-            .map_err(|e| ConfigError::Load(Box::new(e)))
+        th_http::settings::load(file).map_err(ConfigError::Load)
     }
 
     /// Only `listen`, from the same file and environment, nothing checked:
@@ -294,7 +282,10 @@ impl Settings {
         struct Listen {
             listen: Option<String>,
         }
-        sources(file).extract::<Listen>().ok()?.listen
+        th_http::settings::sources(file)
+            .extract::<Listen>()
+            .ok()?
+            .listen
     }
 
     /// Parses from a TOML string (tests, examples).
@@ -560,21 +551,6 @@ mod tests {
                 .replace("https://id.example.com", issuer);
             validate(&s).unwrap_or_else(|e| panic!("{issuer}: {e}"));
         }
-    }
-
-    #[test]
-    // The closure's error type is figment's, not ours.
-    #[allow(clippy::result_large_err)]
-    fn the_config_file_variable_is_no_setting() {
-        figment::Jail::expect_with(|jail| {
-            jail.create_file("bff.toml", &toml("", "", r#""https://app.example.com""#))?;
-            jail.set_env("TH_CONFIG", "bff.toml");
-            Settings::load(Some(Path::new("bff.toml")))
-                .map_err(|e| e.to_string())?
-                .validate()
-                .map_err(|e| e.to_string())?;
-            Ok(())
-        });
     }
 
     #[test]

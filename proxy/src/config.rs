@@ -277,7 +277,7 @@ impl IntrospectionConfig {
                             format!("{v:?} is not an http(s) URL"),
                         )
                     })?;
-                if url.scheme() == "http" && !crate::origin::is_loopback_url(&url) {
+                if url.scheme() == "http" && !th_http::origin::is_loopback_url(&url) {
                     return Err(ConfigError::new(
                         format!("{at}.{name}"),
                         format!(

@@ -1,11 +1,12 @@
-//! The OAuth proxy, and the request rules it shares with the BFF.
+//! The OAuth proxy: the sealed access-token cookie in, `Authorization:
+//! Bearer` out, to configured upstreams.
 //!
 //! * [`Proxy`]: routes from [`ProxyConfig`]; [`Proxy::configure`] mounts them
 //!   on an actix-web `App` (the BFF's, or this crate's own server in [`server`]).
-//! * [`guard`]: the contract's CSRF header and per-host `Origin` rule, and CORS.
-//! * [`app_origin`]: which app a request was sent to; [`forwarded`]: who
-//!   the client is, as far as the trusted proxies in front vouch.
-//! * [`json_error`]: the contract's JSON error body.
+//! * [`AccessTokenSource`]: where the proxy reads a request's access token
+//!   (the cookie here; the BFF plugs in its session store).
+//! * The request rules it shares with the BFF (guards, error body, request
+//!   ids, metrics, telemetry, the settings loader) are the `th-http` crate.
 //!
 //! A request's path through this crate: `route.rs` (which upstream, and
 //! `path.rs`'s one rule for the path it receives) →
@@ -14,27 +15,19 @@
 //! → `error.rs` (statuses).
 
 mod access_token;
-pub mod app_origin;
 pub mod config;
 mod error;
 mod forward;
-pub mod forwarded;
-pub mod guard;
 mod headers;
-pub mod idle_timeout;
-pub mod json_error;
-pub mod metrics;
-pub mod origin;
+mod metrics;
 mod path;
 mod phantom;
 mod phantom_cache;
-pub mod request_id;
 mod route;
 pub mod server;
-pub mod telemetry;
 mod upstream;
 
-pub use access_token::{AccessTokenSource, CookieTokens, TokenSourceError, request_cookies};
+pub use access_token::{AccessTokenSource, CookieTokens, TokenSourceError};
 pub use config::{ConfigError, IntrospectionConfig, ProxyConfig, RouteConfig, TokenMode};
 pub use error::ForwardError;
 pub use phantom::INTROSPECTION_JWT;
@@ -46,6 +39,7 @@ use phantom::Introspector;
 use route::Route;
 use std::sync::Arc;
 use th_cookies::{CookieKind, Vault};
+use th_http::guard;
 
 /// Why the proxy could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -148,8 +142,8 @@ impl Proxy {
     /// upstream connection pool, while the phantom-token cache is shared.
     /// Each route's scope carries the CSRF guard itself, so it applies to
     /// whatever the router matched however the path was spelled; the
-    /// caller wraps the App in `guard::origin_guard` (and `guard::cors`
-    /// when cross-origin callers are configured).
+    /// caller wraps the App in `th_http::middleware::wrap` (the origin
+    /// guard, CORS, and the rest).
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         let inner = &self.inner;
         for route in &inner.routes {

@@ -30,7 +30,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let telemetry = th_proxy::telemetry::init(&settings.log, &settings.traces, "th-proxy");
+    let telemetry = th_http::telemetry::init(&settings.log, &settings.traces, "th-proxy");
     let result = run(settings).await;
     telemetry.shutdown();
     match result {

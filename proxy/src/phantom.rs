@@ -110,7 +110,7 @@ impl Introspector {
                 None => {
                     crate::metrics::introspection_cache(false);
                     let started = Instant::now();
-                    let span = crate::call_span!("introspection");
+                    let span = th_http::call_span!("introspection");
                     let result =
                         tracing::Instrument::instrument(self.introspect(key, token), span).await;
                     let ok = !matches!(
@@ -134,7 +134,7 @@ impl Introspector {
     async fn introspect(&self, key: TokenHash, token: &Secret) -> Result<Secret, ForwardError> {
         let endpoint = self.endpoint().await?;
         let mut trace = reqwest::header::HeaderMap::new();
-        crate::telemetry::inject(&tracing::Span::current(), &mut trace);
+        th_http::telemetry::inject(&tracing::Span::current(), &mut trace);
         let response = self
             .client
             .post(endpoint)

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use th_contract::SessionSummary;
 use th_cookies::{AccessTokenPayload, CookieKind, Secret, Vault};
-use th_proxy::app_origin::RequestContext;
+use th_http::app_origin::RequestContext;
 
 /// The associated data the tokens are sealed under in Redis: a value
 /// sealed for a cookie cannot be passed off as a session, nor the reverse.
