@@ -9,6 +9,7 @@
 //! only there, answers the exposition. Before that every recording call is
 //! a no-op. The public listener never serves `/metrics`.
 
+use crate::settings::SettingsError;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode};
@@ -36,7 +37,7 @@ pub struct MetricsSettings {
 
 impl MetricsSettings {
     /// Refuses a metrics address that is the public listener's.
-    pub fn check_against(&self, public: &str) -> Result<(), String> {
+    pub fn check_against(&self, public: &str) -> Result<(), SettingsError> {
         let Some(metrics) = self.listen else {
             return Ok(());
         };
@@ -44,9 +45,11 @@ impl MetricsSettings {
             .rsplit_once(':')
             .and_then(|(_, p)| p.parse::<u16>().ok());
         if metrics.port() != 0 && public_port == Some(metrics.port()) {
-            return Err(format!(
-                "metrics.listen ({metrics}) must not share the public listener's port: \
-                 /metrics is for the scraper alone"
+            return Err(SettingsError::new(
+                "metrics.listen",
+                format!(
+                    "{metrics} must not share the public listener's port: /metrics is for the scraper alone"
+                ),
             ));
         }
         Ok(())

@@ -66,18 +66,9 @@ pub struct IssuerUrl {
 impl IssuerUrl {
     /// Parses `raw`; `setting` names it in the error.
     pub fn parse(setting: &str, raw: &str) -> Result<Self, SettingsError> {
-        let url = http_url(setting, raw)?;
-        if url.scheme() == "http" && !crate::origin::is_loopback_url(&url) {
-            return Err(SettingsError::new(
-                setting,
-                format!(
-                    "{raw:?} is plain http on a host that is not loopback; tokens and the client secret would cross the network unencrypted (use https)"
-                ),
-            ));
-        }
         Ok(Self {
+            url: provider_url(setting, raw)?,
             raw: raw.to_owned(),
-            url,
         })
     }
 
@@ -95,6 +86,42 @@ impl IssuerUrl {
 impl std::fmt::Display for IssuerUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.raw)
+    }
+}
+
+/// Parses a URL of the provider's (its issuer, an endpoint): `http(s)` with
+/// a host, and `https` unless the host is loopback.
+pub fn provider_url(setting: &str, raw: &str) -> Result<Url, SettingsError> {
+    let url = http_url(setting, raw)?;
+    if url.scheme() == "http" && !crate::origin::is_loopback_url(&url) {
+        return Err(SettingsError::new(
+            setting,
+            format!(
+                "{raw:?} is plain http on a host that is not loopback; tokens and the client secret would cross the network unencrypted (use https)"
+            ),
+        ));
+    }
+    Ok(url)
+}
+
+/// The cookie settings' errors in this style; `th-cookies` sits below this
+/// crate, so the conversion lives here.
+impl From<th_cookies::SettingsError> for SettingsError {
+    fn from(e: th_cookies::SettingsError) -> Self {
+        use th_cookies::{PolicyError, SettingsError as Cookies};
+        match e {
+            Cookies::Keys(e) => Self::new("cookies.keys", e.to_string()),
+            Cookies::Policy(e @ PolicyError::BadPrefix(_)) => {
+                Self::new("cookies.prefix", e.to_string())
+            }
+            Cookies::Policy(e @ PolicyError::BadDomain(_)) => {
+                Self::new("cookies.domain", e.to_string())
+            }
+            Cookies::MaxChunks(n) => Self::new(
+                "cookies.max_chunks",
+                format!("must be between 1 and 10, not {n}"),
+            ),
+        }
     }
 }
 
@@ -162,6 +189,26 @@ mod tests {
             assert!(err.to_string().contains("secrte"), "{err}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn cookie_setting_errors_name_the_setting() {
+        let settings = |toml: &str| -> th_cookies::CookieSettings {
+            Figment::from(Toml::string(toml)).extract().unwrap()
+        };
+        let key = "keys = [{ id = \"k1\", key = \"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\" }]";
+        for (toml, setting) in [
+            ("keys = []".to_owned(), "cookies.keys"),
+            (format!("{key}\nprefix = \"a b\""), "cookies.prefix"),
+            (
+                format!("{key}\ndomain = \"not a domain\""),
+                "cookies.domain",
+            ),
+            (format!("{key}\nmax_chunks = 0"), "cookies.max_chunks"),
+        ] {
+            let err = SettingsError::from(settings(&toml).vault().unwrap_err());
+            assert_eq!(err.setting, setting, "{toml}: {err}");
+        }
     }
 
     #[test]

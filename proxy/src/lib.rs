@@ -28,7 +28,7 @@ pub mod server;
 mod upstream;
 
 pub use access_token::{AccessTokenSource, CookieTokens, TokenSourceError};
-pub use config::{ConfigError, IntrospectionConfig, ProxyConfig, RouteConfig, TokenMode};
+pub use config::{IntrospectionConfig, ProxyConfig, RouteConfig, TokenMode};
 pub use error::ForwardError;
 pub use phantom::INTROSPECTION_JWT;
 
@@ -40,13 +40,14 @@ use route::Route;
 use std::sync::Arc;
 use th_cookies::{CookieKind, Vault};
 use th_http::guard;
+use th_http::settings::SettingsError;
 
 /// Why the proxy could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
     /// A setting is wrong; the message names it.
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(#[from] SettingsError),
     /// The HTTP client could not be built.
     #[error("the proxy's HTTP client could not be built: {0}")]
     Client(#[source] reqwest::Error),
@@ -74,29 +75,26 @@ impl std::fmt::Debug for Proxy {
 }
 
 impl Proxy {
-    /// Validates the configuration and builds the routes; `vault` opens the
-    /// access-token cookie.
+    /// Parses the configuration into its routes, once, and builds them;
+    /// `vault` opens the access-token cookie.
     pub fn new(config: ProxyConfig, vault: Arc<Vault>) -> Result<Self, ProxyError> {
-        config.validate()?;
+        let routes = config.parse()?;
         let own_cookies: Vec<String> = CookieKind::ALL
             .iter()
             .map(|k| vault.policy().name(*k))
             .collect();
-        let mut routes = Vec::with_capacity(config.routes.len());
-        for (i, rc) in config.routes.iter().enumerate() {
-            let at = format!("proxy.routes[{i}]");
-            if let Some(name) = rc
+        for (i, route) in routes.iter().enumerate() {
+            if let Some(name) = route
                 .pass_cookies
                 .iter()
                 .find(|n| own_cookies.iter().any(|own| n.starts_with(own.as_str())))
             {
-                return Err(ConfigError {
-                    setting: format!("{at}.pass_cookies"),
-                    reason: format!("{name:?} is one of the token handler's own cookies"),
-                }
+                return Err(SettingsError::new(
+                    format!("proxy.routes[{i}].pass_cookies"),
+                    format!("{name:?} is one of the token handler's own cookies"),
+                )
                 .into());
             }
-            routes.push(Route::new(rc, &at)?);
         }
         let introspector = match &config.introspection {
             Some(ic) => Some(Arc::new(Introspector::new(ic).map_err(ProxyError::Client)?)),
@@ -167,6 +165,54 @@ impl Proxy {
                     .default_service(web::to(forward))
                     .wrap(from_fn(guard::csrf_guard)),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use th_cookies::{CookieSettings, KeySetting, Secret};
+
+    fn vault() -> Arc<Vault> {
+        let settings = CookieSettings {
+            keys: vec![KeySetting {
+                id: "k1".into(),
+                key: Secret::new(th_testkit::bff_settings::TEST_COOKIE_KEY.to_owned()),
+            }],
+            ..Default::default()
+        };
+        Arc::new(settings.vault().unwrap())
+    }
+
+    #[test]
+    fn the_routes_are_parsed_once_and_kept() {
+        let config = ProxyConfig {
+            routes: vec![
+                RouteConfig::new("/api/a", "http://a.example/v1/"),
+                RouteConfig::new("/api/b", "https://b.example"),
+            ],
+            ..Default::default()
+        };
+        let proxy = Proxy::new(config, vault()).unwrap();
+        assert_eq!(proxy.prefixes(), ["/api/a", "/api/b"]);
+        assert_eq!(proxy.inner.routes[0].host().as_str(), "a.example");
+    }
+
+    #[test]
+    fn a_route_may_not_pass_the_token_handlers_own_cookies() {
+        let mut route = RouteConfig::new("/api/a", "http://a.example");
+        route.pass_cookies = vec!["theme".into(), "__Host-th-at".into()];
+        let config = ProxyConfig {
+            routes: vec![route],
+            ..Default::default()
+        };
+        match Proxy::new(config, vault()) {
+            Err(ProxyError::Config(e)) => {
+                assert_eq!(e.setting, "proxy.routes[0].pass_cookies");
+                assert!(e.reason.contains("__Host-th-at"), "{e}");
+            }
+            other => panic!("{other:?}"),
         }
     }
 }

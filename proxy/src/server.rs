@@ -8,9 +8,10 @@ use serde::Deserialize;
 use std::net::TcpListener;
 use std::sync::Arc;
 use th_cookies::CookieSettings;
-use th_http::app_origin::{AppOriginError, AppOrigins, CorsSettings, ForwardedSettings};
+use th_http::app_origin::{AppOrigins, CorsSettings, ForwardedSettings};
 use th_http::metrics::{MetricsServer, MetricsSettings};
 use th_http::middleware;
+use th_http::settings::SettingsError;
 use th_http::telemetry::{LogSettings, TracesSettings};
 
 /// The standalone proxy's settings file. `cors`, `cookies` and `proxy` are
@@ -58,24 +59,25 @@ impl Settings {
 /// Why the server did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// A setting is unusable; the message names it.
     #[error(transparent)]
-    Origins(#[from] AppOriginError),
-    #[error(transparent)]
-    Cookies(#[from] th_cookies::SettingsError),
-    #[error(
-        "cookies.secure = false is allowed only when every cors.allowed_origins and cors.cross_origin entry is a loopback origin"
-    )]
-    InsecureCookiesOffLoopback,
+    Settings(#[from] SettingsError),
     #[error(transparent)]
     Proxy(#[from] ProxyError),
-    #[error("{0}")]
-    Metrics(String),
     #[error("listen: cannot bind {address}: {source}")]
     Bind {
         address: String,
         #[source]
         source: std::io::Error,
     },
+}
+
+impl StartError {
+    /// Whether a setting is at fault (the binaries then exit with 2, as
+    /// for a file that does not read).
+    pub fn is_settings(&self) -> bool {
+        matches!(self, Self::Settings(_) | Self::Proxy(ProxyError::Config(_)))
+    }
 }
 
 /// A bound, not yet running server.
@@ -89,18 +91,15 @@ impl Application {
     /// Checks the settings, binds the listener and builds the server.
     pub fn build(settings: Settings) -> Result<Self, StartError> {
         let rules = AppOrigins::from_settings(&settings.cors, &settings.forwarded)?;
-        let all_loopback = rules
-            .apps()
-            .chain(rules.cross_origin())
-            .all(|o| o.is_loopback());
-        if !settings.cookies.secure && !all_loopback {
-            return Err(StartError::InsecureCookiesOffLoopback);
+        if !settings.cookies.secure && !rules.all_loopback() {
+            return Err(SettingsError::new(
+                "cookies.secure",
+                "false is allowed only when every cors.allowed_origins and cors.cross_origin entry is a loopback origin",
+            )
+            .into());
         }
-        settings
-            .metrics
-            .check_against(&settings.listen)
-            .map_err(StartError::Metrics)?;
-        let vault = Arc::new(settings.cookies.vault()?);
+        settings.metrics.check_against(&settings.listen)?;
+        let vault = Arc::new(settings.cookies.vault().map_err(SettingsError::from)?);
         let body_idle = settings.proxy.body_idle_timeout();
         let proxy = Proxy::new(settings.proxy, vault)?;
         let listener = TcpListener::bind(&settings.listen).map_err(|source| StartError::Bind {
@@ -169,8 +168,17 @@ impl Application {
     }
 }
 
+/// Why the server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error(transparent)]
+    Serve(#[from] std::io::Error),
+}
+
 /// Builds and runs the server: what the `proxy` binary calls.
-pub async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+pub async fn run(settings: Settings) -> Result<(), RunError> {
     let app = Application::build(settings)?;
     app.run_until_stopped().await?;
     Ok(())
