@@ -5,6 +5,7 @@
 
 use crate::route::Route;
 use serde::Deserialize;
+use std::time::Duration;
 use th_cookies::Secret;
 use th_http::settings::{IssuerUrl, SettingsError, provider_url};
 use url::Url;
@@ -124,15 +125,21 @@ mod defaults {
     }
 }
 
+/// The `[proxy]` section, parsed: what [`crate::Proxy`] keeps.
+pub(crate) struct ParsedProxy {
+    pub routes: Vec<Route>,
+    pub introspection: Option<IntrospectionClient>,
+}
+
 impl ProxyConfig {
     /// Checks every setting; the error names the first bad one.
     pub fn validate(&self) -> Result<(), SettingsError> {
         self.parse().map(drop)
     }
 
-    /// Parses every route, once, and checks the introspection client; the
-    /// error names the first bad setting.
-    pub(crate) fn parse(&self) -> Result<Vec<Route>, SettingsError> {
+    /// Parses every route and the introspection client, once; the error
+    /// names the first bad setting.
+    pub(crate) fn parse(&self) -> Result<ParsedProxy, SettingsError> {
         let mut routes: Vec<Route> = Vec::with_capacity(self.routes.len());
         for (i, config) in self.routes.iter().enumerate() {
             let at = format!("proxy.routes[{i}]");
@@ -148,15 +155,20 @@ impl ProxyConfig {
         let phantom = routes
             .iter()
             .position(|r| r.token_mode == TokenMode::Phantom);
-        match (&self.introspection, phantom) {
-            (None, Some(i)) => Err(SettingsError::new(
-                format!("proxy.routes[{i}].token_mode"),
-                "\"phantom\" needs a [proxy.introspection] section",
-            )),
-            (Some(intro), _) => intro.validate(),
-            (None, None) => Ok(()),
-        }?;
-        Ok(routes)
+        let introspection = match (&self.introspection, phantom) {
+            (None, Some(i)) => {
+                return Err(SettingsError::new(
+                    format!("proxy.routes[{i}].token_mode"),
+                    "\"phantom\" needs a [proxy.introspection] section",
+                ));
+            }
+            (Some(intro), _) => Some(intro.parse()?),
+            (None, None) => None,
+        };
+        Ok(ParsedProxy {
+            routes,
+            introspection,
+        })
     }
 
     /// The connect timeout, 5 s when unset.
@@ -254,13 +266,30 @@ impl RouteConfig {
     }
 }
 
+/// `[proxy.introspection]`, parsed.
+#[derive(Debug, Clone)]
+pub(crate) struct IntrospectionClient {
+    pub issuer: IssuerUrl,
+    pub endpoint: Option<Url>,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub timeout: Duration,
+    pub cache_max_entries: usize,
+    pub cache_max_age: Duration,
+    /// Never longer than `cache_max_age`.
+    pub negative_cache_age: Duration,
+}
+
 impl IntrospectionConfig {
-    fn validate(&self) -> Result<(), SettingsError> {
+    /// Parses the section; the error names the first bad setting.
+    fn parse(&self) -> Result<IntrospectionClient, SettingsError> {
         let at = "proxy.introspection";
-        IssuerUrl::parse(&format!("{at}.issuer"), &self.issuer)?;
-        if let Some(endpoint) = &self.endpoint {
-            provider_url(&format!("{at}.endpoint"), endpoint)?;
-        }
+        let issuer = IssuerUrl::parse(&format!("{at}.issuer"), &self.issuer)?;
+        let endpoint = self
+            .endpoint
+            .as_deref()
+            .map(|raw| provider_url(&format!("{at}.endpoint"), raw))
+            .transpose()?;
         if self.client_id.is_empty() {
             return Err(SettingsError::new(format!("{at}.client_id"), "is empty"));
         }
@@ -282,7 +311,18 @@ impl IntrospectionConfig {
                 "must be at least 1",
             ));
         }
-        Ok(())
+        Ok(IntrospectionClient {
+            issuer,
+            endpoint,
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            timeout: Duration::from_secs(self.timeout_secs),
+            cache_max_entries: self.cache_max_entries,
+            cache_max_age: Duration::from_secs(self.cache_max_secs),
+            negative_cache_age: Duration::from_secs(
+                self.negative_cache_secs.min(self.cache_max_secs),
+            ),
+        })
     }
 }
 

@@ -78,12 +78,12 @@ impl Proxy {
     /// Parses the configuration into its routes, once, and builds them;
     /// `vault` opens the access-token cookie.
     pub fn new(config: ProxyConfig, vault: Arc<Vault>) -> Result<Self, ProxyError> {
-        let routes = config.parse()?;
+        let parsed = config.parse()?;
         let own_cookies: Vec<String> = CookieKind::ALL
             .iter()
             .map(|k| vault.policy().name(*k))
             .collect();
-        for (i, route) in routes.iter().enumerate() {
+        for (i, route) in parsed.routes.iter().enumerate() {
             if let Some(name) = route
                 .pass_cookies
                 .iter()
@@ -96,14 +96,16 @@ impl Proxy {
                 .into());
             }
         }
-        let introspector = match &config.introspection {
-            Some(ic) => Some(Arc::new(Introspector::new(ic).map_err(ProxyError::Client)?)),
+        let introspector = match parsed.introspection {
+            Some(client) => Some(Arc::new(
+                Introspector::new(client).map_err(ProxyError::Client)?,
+            )),
             None => None,
         };
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
-                routes,
+                routes: parsed.routes,
                 tokens: Arc::new(CookieTokens::new(vault)),
                 introspector,
             }),
