@@ -1,19 +1,20 @@
 //! Typed settings: a TOML file, then `TH_`-prefixed environment variables
 //! (`TH_OIDC__CLIENT_SECRET` sets `oidc.client_secret`), validated once at start.
 
-use crate::session::{RedisSettings, RedisSettingsError};
+use crate::session::RedisSettings;
 use figment::Figment;
-use figment::providers::{Env, Format, Toml};
+use figment::providers::{Format, Toml};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use th_cookies::{CookieSettings, Secret, SettingsError, Vault};
-use th_proxy::app_origin::{AppOriginError, AppOrigins, CorsSettings, ForwardedSettings};
-use th_proxy::metrics::MetricsSettings;
-use th_proxy::origin::{Origin, is_loopback_url};
+use th_cookies::{CookieSettings, Secret, Vault};
+use th_http::app_origin::{AppOrigins, CorsSettings, ForwardedSettings};
+use th_http::metrics::MetricsSettings;
+use th_http::origin::Origin;
+use th_http::settings::{IssuerUrl, SettingsError, http_url};
 use th_proxy::{Proxy, ProxyConfig, ProxyError};
 use url::Url;
 
@@ -166,60 +167,30 @@ impl Default for LimitSettings {
 }
 
 /// `[log]`: JSON by default, `format = "pretty"` for people.
-pub use th_proxy::telemetry::{LogFormat, LogSettings, TracesSettings};
+pub use th_http::telemetry::{LogFormat, LogSettings, TracesSettings};
 
-/// Why the settings are unusable; each message names the setting.
+/// Why the settings are unusable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file or the environment did not read as settings (figment's
+    /// message names the key and where its value came from).
     #[error("{0}")]
-    Load(Box<figment::Error>),
-    #[error("oidc.issuer: {0:?} is not an http(s) URL")]
-    Issuer(String),
-    #[error(
-        "oidc.issuer: {0:?} is plain http on a host that is not loopback; tokens and the client secret would cross the network unencrypted (use https)"
-    )]
-    PlainHttpIssuer(String),
-    #[error("oidc.redirect_uri: {0:?} is not an http(s) URL")]
-    RedirectUri(String),
-    #[error("oidc.extra_redirect_uris: {0:?} is not an http(s) URL")]
-    ExtraRedirectUri(String),
-    #[error("oidc.post_logout_redirect_uri: {0:?} is not an http(s) URL")]
-    PostLogoutRedirectUri(String),
-    #[error("oidc.client_id must not be empty")]
-    ClientId,
-    #[error("oidc.client_secret must not be empty")]
-    ClientSecret,
-    #[error("oidc.scopes must include \"openid\"")]
-    Scopes,
-    #[error("oidc.http_timeout_secs must be between 1 and 120")]
-    Timeout,
+    Load(Box<th_http::settings::LoadError>),
+    /// A setting is unusable; the message names it.
     #[error(transparent)]
-    Origins(#[from] AppOriginError),
-    #[error("cors.allowed_origins must list the SPA's origin ({0})")]
-    SpaOriginNotAllowed(String),
-    #[error("{0}")]
-    Cookies(#[from] SettingsError),
-    #[error(
-        "cookies.secure = false is allowed only when every allowed origin, cross-origin caller \
-         and redirect URI is loopback (localhost, 127.0.0.1, [::1])"
-    )]
-    InsecureNotLoopback,
-    #[error(
-        "session.lifetime_secs, session.login_lifetime_secs and session.default_access_token_lifetime_secs must be at least 1"
-    )]
-    Lifetime,
-    #[error(
-        "session.refresh_grace_secs must be at most 300 (a rotated-out token stays usable that long)"
-    )]
-    RefreshGrace,
-    #[error("{0}")]
-    Proxy(#[from] ProxyError),
-    #[error("session.store = \"redis\" needs a [redis] section with a url (e.g. TH_REDIS__URL)")]
-    RedisMissing,
+    Invalid(#[from] SettingsError),
+    /// The proxy's HTTP client could not be built.
     #[error(transparent)]
-    Redis(#[from] RedisSettingsError),
-    #[error("{0}")]
-    Metrics(String),
+    ProxyClient(ProxyError),
+}
+
+impl From<ProxyError> for ConfigError {
+    fn from(e: ProxyError) -> Self {
+        match e {
+            ProxyError::Config(e) => Self::Invalid(e),
+            other => Self::ProxyClient(other),
+        }
+    }
 }
 
 /// The session store chosen, with its settings.
@@ -257,11 +228,10 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct OidcConfig {
     /// The issuer exactly as configured: OpenID Connect compares issuers as strings.
-    pub issuer: String,
+    pub issuer: IssuerUrl,
     pub client_id: String,
     pub client_secret: Secret,
-    /// The primary redirect URI first, then the extra ones.
-    pub redirect_uris: Vec<Url>,
+    pub redirect_uris: RedirectUris,
     pub post_logout_redirect_uri: Option<Url>,
     pub scopes: Vec<String>,
     pub extra_authorize_params: BTreeMap<String, String>,
@@ -269,22 +239,26 @@ pub struct OidcConfig {
     pub http_timeout: Duration,
 }
 
-/// The file (if any), then the environment over it.
-fn sources(file: Option<&Path>) -> Figment {
-    let mut figment = Figment::new();
-    if let Some(file) = file {
-        figment = figment.merge(Toml::file_exact(file));
+/// The SPA's URLs registered at the provider.
+#[derive(Debug, Clone)]
+pub struct RedirectUris {
+    /// `oidc.redirect_uri`: where a login from no known app comes back to.
+    pub primary: Url,
+    /// `oidc.extra_redirect_uris`: one per other app host.
+    pub extra: Vec<Url>,
+}
+
+impl RedirectUris {
+    /// The primary, then the extra ones.
+    pub fn iter(&self) -> impl Iterator<Item = &Url> {
+        std::iter::once(&self.primary).chain(&self.extra)
     }
-    // TH_CONFIG names the file (the CLI reads it); it is no setting.
-    figment.merge(Env::prefixed("TH_").split("__").ignore(&["config"]))
 }
 
 impl Settings {
     /// Reads the file (if any) and the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        sources(file)
-            .extract()
-            .map_err(|e| ConfigError::Load(Box::new(e)))
+        th_http::settings::load(file).map_err(ConfigError::Load)
     }
 
     /// Only `listen`, from the same file and environment, nothing checked:
@@ -294,7 +268,10 @@ impl Settings {
         struct Listen {
             listen: Option<String>,
         }
-        sources(file).extract::<Listen>().ok()?.listen
+        th_http::settings::sources(file)
+            .extract::<Listen>()
+            .ok()?
+            .listen
     }
 
     /// Parses from a TOML string (tests, examples).
@@ -304,106 +281,43 @@ impl Settings {
             .map_err(|e| ConfigError::Load(Box::new(e)))
     }
 
-    /// Validates every setting.
+    /// Parses every section, then checks the sections against each other.
     pub fn validate(self) -> Result<Config, ConfigError> {
-        let oidc = &self.oidc;
-        let http_url = |raw: &str| {
-            Url::parse(raw)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-        };
-        // Issuers compare as exact strings (OpenID Connect Discovery §4.3).
-        let issuer_url =
-            http_url(&oidc.issuer).ok_or_else(|| ConfigError::Issuer(oidc.issuer.clone()))?;
-        if issuer_url.scheme() == "http" && !is_loopback_url(&issuer_url) {
-            return Err(ConfigError::PlainHttpIssuer(oidc.issuer.clone()));
-        }
-        let issuer = oidc.issuer.clone();
-        let mut redirect_uris = vec![
-            http_url(&oidc.redirect_uri)
-                .ok_or_else(|| ConfigError::RedirectUri(oidc.redirect_uri.clone()))?,
-        ];
-        for raw in &oidc.extra_redirect_uris {
-            redirect_uris
-                .push(http_url(raw).ok_or_else(|| ConfigError::ExtraRedirectUri(raw.clone()))?);
-        }
-        let post_logout_redirect_uri = oidc
-            .post_logout_redirect_uri
-            .as_deref()
-            .map(|raw| {
-                http_url(raw).ok_or_else(|| ConfigError::PostLogoutRedirectUri(raw.to_owned()))
-            })
-            .transpose()?;
-        if oidc.client_id.trim().is_empty() {
-            return Err(ConfigError::ClientId);
-        }
-        if oidc.client_secret.expose().is_empty() {
-            return Err(ConfigError::ClientSecret);
-        }
-        if !oidc.scopes.iter().any(|s| s == "openid") {
-            return Err(ConfigError::Scopes);
-        }
-        if !(1..=120).contains(&oidc.http_timeout_secs) {
-            return Err(ConfigError::Timeout);
-        }
+        let oidc = self.oidc.parse()?;
         let app_origins = AppOrigins::from_settings(&self.cors, &self.forwarded)?;
+        // Each app a login comes back to must be an app whose Origin is accepted.
+        let named = std::iter::once("oidc.redirect_uri".to_owned()).chain(
+            (0..oidc.redirect_uris.extra.len()).map(|i| format!("oidc.extra_redirect_uris[{i}]")),
+        );
         let mut redirects_loopback = true;
-        for redirect in &redirect_uris {
+        for (redirect, setting) in oidc.redirect_uris.iter().zip(named) {
             let spa_origin = redirect.origin().ascii_serialization();
             if !app_origins.apps().any(|o| o.as_str() == spa_origin) {
-                return Err(ConfigError::SpaOriginNotAllowed(spa_origin));
+                return Err(SettingsError::new(
+                    "cors.allowed_origins",
+                    format!("must list the SPA's origin {spa_origin} (of {setting})"),
+                )
+                .into());
             }
             redirects_loopback &= Origin::parse(&spa_origin).is_ok_and(|o| o.is_loopback());
         }
-        let vault = self.cookies.vault()?;
-        let origins_loopback = app_origins
-            .apps()
-            .chain(app_origins.cross_origin())
-            .all(Origin::is_loopback);
-        if !self.cookies.secure && (!redirects_loopback || !origins_loopback) {
-            return Err(ConfigError::InsecureNotLoopback);
+        let vault = self.cookies.vault().map_err(SettingsError::from)?;
+        let all_loopback = redirects_loopback && app_origins.all_loopback();
+        if !self.cookies.secure && !all_loopback {
+            return Err(SettingsError::new(
+                "cookies.secure",
+                "false is allowed only when every allowed origin, cross-origin caller and redirect URI is loopback (localhost, 127.0.0.1, [::1])",
+            )
+            .into());
         }
-
-        if self.session.lifetime_secs == 0
-            || self.session.login_lifetime_secs == 0
-            || self.session.default_access_token_lifetime_secs == 0
-        {
-            return Err(ConfigError::Lifetime);
-        }
-        if self.session.refresh_grace_secs > 300 {
-            return Err(ConfigError::RefreshGrace);
-        }
-        let session_store = match (self.session.store, self.redis) {
-            (StoreKind::Cookie, redis) => {
-                if let Some(redis) = &redis {
-                    redis.validate()?;
-                }
-                StoreChoice::Cookie(redis)
-            }
-            (StoreKind::Redis, None) => return Err(ConfigError::RedisMissing),
-            (StoreKind::Redis, Some(redis)) => {
-                redis.validate()?;
-                StoreChoice::Redis(redis)
-            }
-        };
-        self.metrics
-            .check_against(&self.listen.to_string())
-            .map_err(ConfigError::Metrics)?;
+        self.session.check()?;
+        let session_store = self.session.store_choice(self.redis)?;
+        self.metrics.check_against(&self.listen.to_string())?;
         let vault = Arc::new(vault);
         let proxy = Proxy::new(self.proxy, vault.clone())?;
         Ok(Config {
             listen: self.listen,
-            oidc: OidcConfig {
-                issuer,
-                client_id: oidc.client_id.clone(),
-                client_secret: oidc.client_secret.clone(),
-                redirect_uris,
-                post_logout_redirect_uri,
-                scopes: oidc.scopes.clone(),
-                extra_authorize_params: oidc.extra_authorize_params.clone(),
-                use_par: oidc.use_par,
-                http_timeout: Duration::from_secs(oidc.http_timeout_secs),
-            },
+            oidc,
             app_origins,
             vault,
             session_store,
@@ -419,6 +333,101 @@ impl Settings {
             proxy,
             metrics_listen: self.metrics.listen,
             traces: self.traces,
+        })
+    }
+}
+
+impl OidcSettings {
+    /// Parses `[oidc]`.
+    pub fn parse(&self) -> Result<OidcConfig, SettingsError> {
+        let issuer = IssuerUrl::parse("oidc.issuer", &self.issuer)?;
+        let primary = http_url("oidc.redirect_uri", &self.redirect_uri)?;
+        let extra = self
+            .extra_redirect_uris
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| http_url(&format!("oidc.extra_redirect_uris[{i}]"), raw))
+            .collect::<Result<Vec<_>, _>>()?;
+        let post_logout_redirect_uri = self
+            .post_logout_redirect_uri
+            .as_deref()
+            .map(|raw| http_url("oidc.post_logout_redirect_uri", raw))
+            .transpose()?;
+        if self.client_id.trim().is_empty() {
+            return Err(SettingsError::new("oidc.client_id", "must not be empty"));
+        }
+        if self.client_secret.expose().is_empty() {
+            return Err(SettingsError::new(
+                "oidc.client_secret",
+                "must not be empty (set TH_OIDC__CLIENT_SECRET)",
+            ));
+        }
+        if !self.scopes.iter().any(|s| s == "openid") {
+            return Err(SettingsError::new("oidc.scopes", "must include \"openid\""));
+        }
+        if !(1..=120).contains(&self.http_timeout_secs) {
+            return Err(SettingsError::new(
+                "oidc.http_timeout_secs",
+                "must be between 1 and 120",
+            ));
+        }
+        Ok(OidcConfig {
+            issuer,
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            redirect_uris: RedirectUris { primary, extra },
+            post_logout_redirect_uri,
+            scopes: self.scopes.clone(),
+            extra_authorize_params: self.extra_authorize_params.clone(),
+            use_par: self.use_par,
+            http_timeout: Duration::from_secs(self.http_timeout_secs),
+        })
+    }
+}
+
+impl SessionSettings {
+    /// Checks the lifetimes of `[session]`.
+    fn check(&self) -> Result<(), SettingsError> {
+        for (setting, secs) in [
+            ("session.lifetime_secs", self.lifetime_secs),
+            ("session.login_lifetime_secs", self.login_lifetime_secs),
+            (
+                "session.default_access_token_lifetime_secs",
+                self.default_access_token_lifetime_secs,
+            ),
+        ] {
+            if secs == 0 {
+                return Err(SettingsError::new(setting, "must be at least 1"));
+            }
+        }
+        if self.refresh_grace_secs > 300 {
+            return Err(SettingsError::new(
+                "session.refresh_grace_secs",
+                "must be at most 300 (a rotated-out token stays usable that long)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `session.store` with `[redis]`, checked.
+    fn store_choice(&self, redis: Option<RedisSettings>) -> Result<StoreChoice, SettingsError> {
+        Ok(match (self.store, redis) {
+            (StoreKind::Cookie, redis) => {
+                if let Some(redis) = &redis {
+                    redis.validate()?;
+                }
+                StoreChoice::Cookie(redis)
+            }
+            (StoreKind::Redis, None) => {
+                return Err(SettingsError::new(
+                    "session.store",
+                    "\"redis\" needs a [redis] section with a url (e.g. TH_REDIS__URL)",
+                ));
+            }
+            (StoreKind::Redis, Some(redis)) => {
+                redis.validate()?;
+                StoreChoice::Redis(redis)
+            }
         })
     }
 }
@@ -479,7 +488,7 @@ mod tests {
     #[test]
     fn a_complete_file_validates() {
         let config = validate(&toml("", "", r#""https://app.example.com""#)).unwrap();
-        assert_eq!(config.oidc.issuer, "https://id.example.com");
+        assert_eq!(config.oidc.issuer.as_str(), "https://id.example.com");
         assert!(config.vault.policy().host_prefixed());
     }
 
@@ -563,21 +572,6 @@ mod tests {
     }
 
     #[test]
-    // The closure's error type is figment's, not ours.
-    #[allow(clippy::result_large_err)]
-    fn the_config_file_variable_is_no_setting() {
-        figment::Jail::expect_with(|jail| {
-            jail.create_file("bff.toml", &toml("", "", r#""https://app.example.com""#))?;
-            jail.set_env("TH_CONFIG", "bff.toml");
-            Settings::load(Some(Path::new("bff.toml")))
-                .map_err(|e| e.to_string())?
-                .validate()
-                .map_err(|e| e.to_string())?;
-            Ok(())
-        });
-    }
-
-    #[test]
     fn scopes_without_openid_are_refused() {
         let err = validate(&toml(
             r#"scopes = ["profile"]"#,
@@ -605,7 +599,7 @@ mod tests {
         assert!(err.contains("https://admin.example.com"), "{err}");
         let both = r#""https://app.example.com", "https://admin.example.com""#;
         let config = validate(&toml(extra, "", both)).unwrap();
-        assert_eq!(config.oidc.redirect_uris.len(), 2);
+        assert_eq!(config.oidc.redirect_uris.iter().count(), 2);
     }
 
     #[test]
@@ -629,11 +623,46 @@ mod tests {
                 .map_err(|e| e.to_string())?;
             assert_eq!(config.app_origins.apps().count(), 2);
             assert_eq!(
-                config.oidc.redirect_uris[1].as_str(),
+                config.oidc.redirect_uris.extra[0].as_str(),
                 "https://admin.example.com/"
             );
             Ok(())
         });
+    }
+
+    #[test]
+    fn errors_name_the_one_setting_at_fault() {
+        let base = toml("", "", r#""https://app.example.com""#);
+        let setting_of = |s: &str| match validate(s) {
+            Err(ConfigError::Invalid(e)) => e.setting,
+            other => panic!("{s}: {other:?}"),
+        };
+        let s = format!("{base}\n[session]\nlogin_lifetime_secs = 0\n");
+        assert_eq!(setting_of(&s), "session.login_lifetime_secs");
+        let s = toml(
+            r#"extra_redirect_uris = ["https://app.example.com/a", "not a url"]"#,
+            "",
+            r#""https://app.example.com""#,
+        );
+        assert_eq!(setting_of(&s), "oidc.extra_redirect_uris[1]");
+        let s = base.replace("s3cret", "");
+        assert_eq!(setting_of(&s), "oidc.client_secret");
+        let s = format!("{base}\n[[proxy.routes]]\nprefix = \"/api\"\nupstream = \"ftp://x\"\n");
+        assert_eq!(setting_of(&s), "proxy.routes[0].upstream");
+    }
+
+    #[test]
+    fn the_primary_redirect_uri_is_its_own_field() {
+        let extra = r#"extra_redirect_uris = ["https://admin.example.com/"]"#;
+        let both = r#""https://app.example.com", "https://admin.example.com""#;
+        let config = validate(&toml(extra, "", both)).unwrap();
+        let uris = &config.oidc.redirect_uris;
+        assert_eq!(uris.primary.as_str(), "https://app.example.com/");
+        assert_eq!(uris.extra.len(), 1);
+        assert_eq!(
+            uris.iter().map(Url::as_str).collect::<Vec<_>>(),
+            ["https://app.example.com/", "https://admin.example.com/"]
+        );
     }
 
     #[test]

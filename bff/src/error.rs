@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use th_contract::codes;
 use th_cookies::WriteError;
-use th_proxy::json_error::json_error;
+use th_http::json_error::json_error;
 
 /// Every way a `/bff/*` request can fail.
 #[derive(Debug, thiserror::Error)]

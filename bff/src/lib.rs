@@ -4,7 +4,6 @@
 //! A request's path: `startup.rs` (middleware: origin, CORS, CSRF) →
 //! `routes/<endpoint>.rs` → `oidc/` (the provider) → `session/` (the cookies).
 
-mod access_log;
 pub mod clock;
 pub mod configuration;
 pub mod error;

@@ -128,7 +128,7 @@ pub async fn provider_call<T>(
     call: impl Future<Output = Result<T, OidcError>>,
 ) -> Result<T, OidcError> {
     let started = Instant::now();
-    let span = th_proxy::call_span!("provider", endpoint = endpoint.label());
+    let span = th_http::call_span!("provider", endpoint = endpoint.label());
     let result = tracing::Instrument::instrument(call, span).await;
     histogram!(PROVIDER_DURATION, "endpoint" => endpoint.label()).record(started.elapsed());
     if let Err(e) = &result {

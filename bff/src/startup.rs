@@ -10,18 +10,17 @@ use crate::routes::{
 use crate::session::{CookieStore, RedisStore, SessionRegistry, SessionStore, StoreTokens};
 use crate::state::AppState;
 use actix_web::dev::Server;
-use actix_web::middleware::{Condition, DefaultHeaders, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 use th_contract::codes;
 use th_contract::paths::{self, in_bff};
-use th_proxy::guard::{cors, csrf_guard, origin_guard};
-use th_proxy::idle_timeout::body_idle_timeout;
-use th_proxy::json_error::json_error;
-use th_proxy::metrics::{MetricsServer, record_http};
-use th_proxy::request_id::request_id;
+use th_http::guard::csrf_guard;
+use th_http::json_error::json_error;
+use th_http::metrics::MetricsServer;
+use th_http::middleware;
 
 /// A bound, not yet running, server.
 pub struct Application {
@@ -38,10 +37,9 @@ impl Application {
         // First, so the provider's discovery below is counted too; on its
         // own listener: /metrics is never served on the public port.
         let metrics = match config.metrics_listen {
-            Some(listen) => Some(th_proxy::metrics::serve(listen, "bff")?),
+            Some(listen) => Some(th_http::metrics::serve(listen, "bff")?),
             None => None,
         };
-        let with_metrics = metrics.is_some();
         if !config.vault.policy().host_prefixed() {
             tracing::warn!(
                 secure = config.vault.policy().secure(),
@@ -78,10 +76,15 @@ impl Application {
             );
         }
         let max_json = config.max_json_bytes;
-        let body_idle = config.proxy.body_idle_timeout();
+        let shared = middleware::Options {
+            origins: rules,
+            body_idle: config.proxy.body_idle_timeout(),
+            metrics: metrics.is_some(),
+            access_log: true,
+            security_headers: true,
+        };
         let server = HttpServer::new(move || {
-            let for_guard = rules.clone();
-            App::new()
+            let app = App::new()
                 .app_data(state.clone())
                 .app_data(json_body::config(max_json))
                 // Server to server, from the provider: no CSRF header, no
@@ -116,26 +119,8 @@ impl Application {
                 .route(paths::HEALTHZ, web::get().to(health::healthz))
                 .route(paths::READYZ, web::get().to(health::readyz))
                 .configure(|cfg| proxy.configure(cfg))
-                .default_service(web::to(not_found))
-                .wrap(Condition::new(
-                    !rules.cross_origin().is_empty(),
-                    cors(&rules),
-                ))
-                .wrap(from_fn(move |req, next| {
-                    origin_guard(for_guard.clone(), req, next)
-                }))
-                .wrap(
-                    DefaultHeaders::new()
-                        .add(("x-content-type-options", "nosniff"))
-                        .add(("referrer-policy", "no-referrer")),
-                )
-                .wrap(from_fn(move |req, next| {
-                    body_idle_timeout(body_idle, req, next)
-                }))
-                .wrap(from_fn(crate::access_log::log))
-                .wrap(Condition::new(with_metrics, from_fn(record_http)))
-                // Outermost: every line of the request carries its id.
-                .wrap(from_fn(request_id))
+                .default_service(web::to(not_found));
+            middleware::wrap(app, &shared)
         })
         // A request's head must arrive within this; its body, chunk by chunk,
         // within proxy.body_idle_timeout_secs (the middleware above).
@@ -170,7 +155,7 @@ impl Application {
     /// Runs until stopped (SIGINT/SIGTERM stop it gracefully); the metrics
     /// listener stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        th_proxy::metrics::run_beside(self.server, self.metrics).await
+        th_http::metrics::run_beside(self.server, self.metrics).await
     }
 }
 

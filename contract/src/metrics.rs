@@ -1,7 +1,7 @@
 //! The metrics the BFF and the proxy export, named in one place: the
-//! recording modules (`bff/src/metrics.rs`, `proxy/src/metrics.rs`,
-//! `cookies/src/metrics.rs`) use these names, and `docs/operations.md`
-//! documents each one (a test checks that it does).
+//! recording modules (`bff/src/metrics.rs`, `http/src/metrics.rs`,
+//! `proxy/src/metrics.rs`, `cookies/src/metrics.rs`) use these names, and
+//! `docs/operations.md` documents each one (a test checks that it does).
 //!
 //! Label values are always from a fixed set or from the configuration
 //! (route prefixes, key ids, route templates): never a raw path, a user,

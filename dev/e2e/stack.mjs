@@ -290,7 +290,7 @@ keys = [{ id = "e2e", key = "${crypto.randomBytes(32).toString('base64')}" }]
 
 [log]
 format = "pretty"
-filter = "info,th_bff=debug,th_proxy=debug"
+filter = "info,th_bff=debug,th_http=debug,th_proxy=debug"
 
 [[proxy.routes]]
 prefix = "/api/example"

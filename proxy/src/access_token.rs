@@ -7,20 +7,12 @@
 //! another app's host are all "no session" (401), and the SPA then
 //! refreshes once and retries.
 
-use crate::app_origin::RequestContext;
 use crate::error::ForwardError;
 use actix_web::HttpRequest;
 use std::sync::Arc;
-use th_cookies::{AccessTokenPayload, CookieKind, RequestCookies, Secret, Vault, unix_now};
-
-/// The request's cookies, from every `Cookie` header.
-pub fn request_cookies(req: &HttpRequest) -> RequestCookies {
-    RequestCookies::parse(
-        req.headers()
-            .get_all(actix_web::http::header::COOKIE)
-            .filter_map(|v| v.to_str().ok()),
-    )
-}
+use th_cookies::{AccessTokenPayload, CookieKind, Secret, Vault, unix_now};
+use th_http::app_origin::RequestContext;
+use th_http::request_cookies::request_cookies;
 
 /// Why a source could not say whether there is a token.
 #[derive(Debug, thiserror::Error)]

@@ -1,8 +1,13 @@
 //! The `[proxy]` section: routes to upstreams and, for phantom tokens, the
-//! introspection client. Deserialized as is, then checked by [`ProxyConfig::validate`].
+//! introspection client. Deserialized as written, then parsed once into the
+//! routes the proxy forwards with (`ProxyConfig::parse`, which
+//! [`crate::Proxy::new`] keeps).
 
+use crate::route::Route;
 use serde::Deserialize;
+use std::time::Duration;
 use th_cookies::Secret;
+use th_http::settings::{IssuerUrl, SettingsError, provider_url};
 use url::Url;
 
 /// The `[proxy]` section, embedded in the BFF's configuration and the proxy's own.
@@ -120,50 +125,50 @@ mod defaults {
     }
 }
 
-/// A setting that cannot be used, named as in the configuration file.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{setting}: {reason}")]
-pub struct ConfigError {
-    /// The setting's path, e.g. `proxy.routes[1].upstream`.
-    pub setting: String,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-impl ConfigError {
-    fn new(setting: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self {
-            setting: setting.into(),
-            reason: reason.into(),
-        }
-    }
+/// The `[proxy]` section, parsed: what [`crate::Proxy`] keeps.
+pub(crate) struct ParsedProxy {
+    pub routes: Vec<Route>,
+    pub introspection: Option<IntrospectionClient>,
 }
 
 impl ProxyConfig {
     /// Checks every setting; the error names the first bad one.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        let mut prefixes = std::collections::HashSet::new();
-        for (i, route) in self.routes.iter().enumerate() {
-            route.validate(&format!("proxy.routes[{i}]"))?;
-            if !prefixes.insert(route.prefix.as_str()) {
-                return Err(ConfigError::new(
-                    format!("proxy.routes[{i}].prefix"),
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        self.parse().map(drop)
+    }
+
+    /// Parses every route and the introspection client, once; the error
+    /// names the first bad setting.
+    pub(crate) fn parse(&self) -> Result<ParsedProxy, SettingsError> {
+        let mut routes: Vec<Route> = Vec::with_capacity(self.routes.len());
+        for (i, config) in self.routes.iter().enumerate() {
+            let at = format!("proxy.routes[{i}]");
+            let route = Route::parse(config, &at)?;
+            if routes.iter().any(|r| r.prefix == route.prefix) {
+                return Err(SettingsError::new(
+                    format!("{at}.prefix"),
                     format!("{:?} is used by an earlier route", route.prefix),
                 ));
             }
+            routes.push(route);
         }
-        let phantom = self
-            .routes
+        let phantom = routes
             .iter()
             .position(|r| r.token_mode == TokenMode::Phantom);
-        match (&self.introspection, phantom) {
-            (None, Some(i)) => Err(ConfigError::new(
-                format!("proxy.routes[{i}].token_mode"),
-                "\"phantom\" needs a [proxy.introspection] section",
-            )),
-            (Some(intro), _) => intro.validate(),
-            (None, None) => Ok(()),
-        }
+        let introspection = match (&self.introspection, phantom) {
+            (None, Some(i)) => {
+                return Err(SettingsError::new(
+                    format!("proxy.routes[{i}].token_mode"),
+                    "\"phantom\" needs a [proxy.introspection] section",
+                ));
+            }
+            (Some(intro), _) => Some(intro.parse()?),
+            (None, None) => None,
+        };
+        Ok(ParsedProxy {
+            routes,
+            introspection,
+        })
     }
 
     /// The connect timeout, 5 s when unset.
@@ -205,7 +210,9 @@ impl RouteConfig {
         }
     }
 
-    fn validate(&self, at: &str) -> Result<(), ConfigError> {
+    /// Checks the prefix, the timeout and the cookie names; `at` names the
+    /// route in errors. The upstream is parsed by [`Self::upstream_url`].
+    pub(crate) fn check(&self, at: &str) -> Result<(), SettingsError> {
         let p = &self.prefix;
         let prefix_ok = p.starts_with('/')
             && p.len() > 1
@@ -216,16 +223,15 @@ impl RouteConfig {
             && !p.split('/').any(|s| s == "." || s == "..")
             && !p.contains("//");
         if !prefix_ok {
-            return Err(ConfigError::new(
+            return Err(SettingsError::new(
                 format!("{at}.prefix"),
                 format!(
                     "{p:?} must start with '/', not end with '/', and hold only path characters, e.g. \"/api/example\""
                 ),
             ));
         }
-        self.upstream_url(at)?;
         if self.timeout_secs == 0 {
-            return Err(ConfigError::new(
+            return Err(SettingsError::new(
                 format!("{at}.timeout_secs"),
                 "must be at least 1",
             ));
@@ -236,7 +242,7 @@ impl RouteConfig {
                     .bytes()
                     .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
             if !ok {
-                return Err(ConfigError::new(
+                return Err(SettingsError::new(
                     format!("{at}.pass_cookies"),
                     format!("{name:?} is not a cookie name"),
                 ));
@@ -246,8 +252,8 @@ impl RouteConfig {
     }
 
     /// The upstream base URL, parsed.
-    pub(crate) fn upstream_url(&self, at: &str) -> Result<Url, ConfigError> {
-        let bad = |reason: &str| ConfigError::new(format!("{at}.upstream"), reason);
+    pub(crate) fn upstream_url(&self, at: &str) -> Result<Url, SettingsError> {
+        let bad = |reason: &str| SettingsError::new(format!("{at}.upstream"), reason);
         let url = Url::parse(&self.upstream)
             .map_err(|e| bad(&format!("{:?} is not a URL: {e}", self.upstream)))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
@@ -260,55 +266,63 @@ impl RouteConfig {
     }
 }
 
+/// `[proxy.introspection]`, parsed.
+#[derive(Debug, Clone)]
+pub(crate) struct IntrospectionClient {
+    pub issuer: IssuerUrl,
+    pub endpoint: Option<Url>,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub timeout: Duration,
+    pub cache_max_entries: usize,
+    pub cache_max_age: Duration,
+    /// Never longer than `cache_max_age`.
+    pub negative_cache_age: Duration,
+}
+
 impl IntrospectionConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
+    /// Parses the section; the error names the first bad setting.
+    fn parse(&self) -> Result<IntrospectionClient, SettingsError> {
         let at = "proxy.introspection";
-        for (name, value) in [
-            ("issuer", Some(&self.issuer)),
-            ("endpoint", self.endpoint.as_ref()),
-        ] {
-            if let Some(v) = value {
-                let url = Url::parse(v)
-                    .ok()
-                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-                    .ok_or_else(|| {
-                        ConfigError::new(
-                            format!("{at}.{name}"),
-                            format!("{v:?} is not an http(s) URL"),
-                        )
-                    })?;
-                if url.scheme() == "http" && !crate::origin::is_loopback_url(&url) {
-                    return Err(ConfigError::new(
-                        format!("{at}.{name}"),
-                        format!(
-                            "{v:?} is plain http on a host that is not loopback; the client secret and tokens would cross the network unencrypted (use https)"
-                        ),
-                    ));
-                }
-            }
-        }
+        let issuer = IssuerUrl::parse(&format!("{at}.issuer"), &self.issuer)?;
+        let endpoint = self
+            .endpoint
+            .as_deref()
+            .map(|raw| provider_url(&format!("{at}.endpoint"), raw))
+            .transpose()?;
         if self.client_id.is_empty() {
-            return Err(ConfigError::new(format!("{at}.client_id"), "is empty"));
+            return Err(SettingsError::new(format!("{at}.client_id"), "is empty"));
         }
         if self.client_secret.expose().is_empty() {
-            return Err(ConfigError::new(
+            return Err(SettingsError::new(
                 format!("{at}.client_secret"),
                 "is empty (set TH_PROXY__INTROSPECTION__CLIENT_SECRET)",
             ));
         }
         if self.cache_max_entries == 0 {
-            return Err(ConfigError::new(
+            return Err(SettingsError::new(
                 format!("{at}.cache_max_entries"),
                 "must be at least 1",
             ));
         }
         if self.timeout_secs == 0 {
-            return Err(ConfigError::new(
+            return Err(SettingsError::new(
                 format!("{at}.timeout_secs"),
                 "must be at least 1",
             ));
         }
-        Ok(())
+        Ok(IntrospectionClient {
+            issuer,
+            endpoint,
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            timeout: Duration::from_secs(self.timeout_secs),
+            cache_max_entries: self.cache_max_entries,
+            cache_max_age: Duration::from_secs(self.cache_max_secs),
+            negative_cache_age: Duration::from_secs(
+                self.negative_cache_secs.min(self.cache_max_secs),
+            ),
+        })
     }
 }
 

@@ -1,10 +1,10 @@
 //! What can go wrong with one proxied request, and the status each answers with.
 //! The contract's status codes for the proxy are decided here, once.
 
-use crate::json_error::json_error;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use th_contract::codes;
+use th_http::json_error::json_error;
 
 /// Why a request was not forwarded, or its upstream did not answer.
 #[derive(Debug, thiserror::Error)]

@@ -6,10 +6,8 @@ use crate::access_token::AccessTokenSource;
 use crate::config::TokenMode;
 use crate::error::ForwardError;
 use crate::headers::{copy_response_headers, upstream_request_headers};
-use crate::idle_timeout::{IdleTimeout, is_idle_timeout, payload_timed_out};
 use crate::metrics::{RouteMetrics, UpstreamFailure};
 use crate::phantom::Introspector;
-use crate::request_id::RequestId;
 use crate::route::Route;
 use crate::upstream::{RequestBody, UpstreamError, UpstreamPool};
 use actix_web::body::{BodyStream, SizedStream};
@@ -22,6 +20,8 @@ use http::uri::PathAndQuery;
 use http_body_util::BodyDataStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use th_http::idle_timeout::{IdleTimeout, is_idle_timeout, payload_timed_out};
+use th_http::request_id::RequestId;
 use tracing::Instrument;
 
 /// How many request-body chunks may wait for the upstream: back-pressure
@@ -57,7 +57,7 @@ pub(crate) async fn forward(
     };
     // With traces on, the upstream's call is a span of its own, and the
     // upstream continues the trace from it.
-    let span = crate::call_span!("upstream", route = %route.prefix);
+    let span = th_http::call_span!("upstream", route = %route.prefix);
     let method = http::Method::from_bytes(req.method().as_str().as_bytes())
         .map_err(|_| ForwardError::BadPath("unsupported method"))?;
     // The request's head; built again only for a second try, so a request
@@ -71,7 +71,7 @@ pub(crate) async fn forward(
         if let Some(id) = RequestId::of(&req) {
             headers.insert(REQUEST_ID, id.header_value());
         }
-        crate::telemetry::inject(&span, &mut headers);
+        th_http::telemetry::inject(&span, &mut headers);
         let (mut parts, ()) = http::Request::new(()).into_parts();
         parts.method = method.clone();
         parts.uri = Uri::from(path);

@@ -12,12 +12,12 @@
 //! origin the request was sent to (`app_origin.rs`). The headers a proxy in
 //! front adds for this server alone (`forwarded.private_headers`) stop here.
 
-use crate::app_origin::RequestContext;
-use crate::forwarded::trusted_chain;
 use actix_web::HttpRequest;
 use actix_web::http::header::HeaderMap as ActixHeaders;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use std::fmt::Write as _;
+use th_http::app_origin::RequestContext;
+use th_http::forwarded::trusted_chain;
 
 /// Headers that describe one connection, not the message.
 const HOP_BY_HOP: [&str; 9] = [
@@ -251,7 +251,7 @@ mod tests {
 
     fn context(app: Option<&str>, trusted_hops: usize) -> RequestContext {
         RequestContext {
-            app: app.map(|a| std::sync::Arc::new(crate::origin::Origin::parse(a).unwrap())),
+            app: app.map(|a| std::sync::Arc::new(th_http::origin::Origin::parse(a).unwrap())),
             trusted_hops,
             private_headers: std::sync::Arc::from(vec![
                 actix_web::http::header::HeaderName::from_static("x-origin-verify"),

@@ -1,11 +1,12 @@
-//! The OAuth proxy, and the request rules it shares with the BFF.
+//! The OAuth proxy: the sealed access-token cookie in, `Authorization:
+//! Bearer` out, to configured upstreams.
 //!
 //! * [`Proxy`]: routes from [`ProxyConfig`]; [`Proxy::configure`] mounts them
 //!   on an actix-web `App` (the BFF's, or this crate's own server in [`server`]).
-//! * [`guard`]: the contract's CSRF header and per-host `Origin` rule, and CORS.
-//! * [`app_origin`]: which app a request was sent to; [`forwarded`]: who
-//!   the client is, as far as the trusted proxies in front vouch.
-//! * [`json_error`]: the contract's JSON error body.
+//! * [`AccessTokenSource`]: where the proxy reads a request's access token
+//!   (the cookie here; the BFF plugs in its session store).
+//! * The request rules it shares with the BFF (guards, error body, request
+//!   ids, metrics, telemetry, the settings loader) are the `th-http` crate.
 //!
 //! A request's path through this crate: `route.rs` (which upstream, and
 //! `path.rs`'s one rule for the path it receives) →
@@ -14,28 +15,20 @@
 //! → `error.rs` (statuses).
 
 mod access_token;
-pub mod app_origin;
 pub mod config;
 mod error;
 mod forward;
-pub mod forwarded;
-pub mod guard;
 mod headers;
-pub mod idle_timeout;
-pub mod json_error;
-pub mod metrics;
-pub mod origin;
+mod metrics;
 mod path;
 mod phantom;
 mod phantom_cache;
-pub mod request_id;
 mod route;
 pub mod server;
-pub mod telemetry;
 mod upstream;
 
-pub use access_token::{AccessTokenSource, CookieTokens, TokenSourceError, request_cookies};
-pub use config::{ConfigError, IntrospectionConfig, ProxyConfig, RouteConfig, TokenMode};
+pub use access_token::{AccessTokenSource, CookieTokens, TokenSourceError};
+pub use config::{IntrospectionConfig, ProxyConfig, RouteConfig, TokenMode};
 pub use error::ForwardError;
 pub use phantom::INTROSPECTION_JWT;
 
@@ -46,13 +39,15 @@ use phantom::Introspector;
 use route::Route;
 use std::sync::Arc;
 use th_cookies::{CookieKind, Vault};
+use th_http::guard;
+use th_http::settings::SettingsError;
 
 /// Why the proxy could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ProxyError {
     /// A setting is wrong; the message names it.
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(#[from] SettingsError),
     /// The HTTP client could not be built.
     #[error("the proxy's HTTP client could not be built: {0}")]
     Client(#[source] reqwest::Error),
@@ -80,38 +75,37 @@ impl std::fmt::Debug for Proxy {
 }
 
 impl Proxy {
-    /// Validates the configuration and builds the routes; `vault` opens the
-    /// access-token cookie.
+    /// Parses the configuration into its routes, once, and builds them;
+    /// `vault` opens the access-token cookie.
     pub fn new(config: ProxyConfig, vault: Arc<Vault>) -> Result<Self, ProxyError> {
-        config.validate()?;
+        let parsed = config.parse()?;
         let own_cookies: Vec<String> = CookieKind::ALL
             .iter()
             .map(|k| vault.policy().name(*k).to_owned())
             .collect();
-        let mut routes = Vec::with_capacity(config.routes.len());
-        for (i, rc) in config.routes.iter().enumerate() {
-            let at = format!("proxy.routes[{i}]");
-            if let Some(name) = rc
+        for (i, route) in parsed.routes.iter().enumerate() {
+            if let Some(name) = route
                 .pass_cookies
                 .iter()
                 .find(|n| own_cookies.iter().any(|own| n.starts_with(own.as_str())))
             {
-                return Err(ConfigError {
-                    setting: format!("{at}.pass_cookies"),
-                    reason: format!("{name:?} is one of the token handler's own cookies"),
-                }
+                return Err(SettingsError::new(
+                    format!("proxy.routes[{i}].pass_cookies"),
+                    format!("{name:?} is one of the token handler's own cookies"),
+                )
                 .into());
             }
-            routes.push(Route::new(rc, &at)?);
         }
-        let introspector = match &config.introspection {
-            Some(ic) => Some(Arc::new(Introspector::new(ic).map_err(ProxyError::Client)?)),
+        let introspector = match parsed.introspection {
+            Some(client) => Some(Arc::new(
+                Introspector::new(client).map_err(ProxyError::Client)?,
+            )),
             None => None,
         };
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
-                routes,
+                routes: parsed.routes,
                 tokens: Arc::new(CookieTokens::new(vault)),
                 introspector,
             }),
@@ -148,8 +142,8 @@ impl Proxy {
     /// upstream connection pool, while the phantom-token cache is shared.
     /// Each route's scope carries the CSRF guard itself, so it applies to
     /// whatever the router matched however the path was spelled; the
-    /// caller wraps the App in `guard::origin_guard` (and `guard::cors`
-    /// when cross-origin callers are configured).
+    /// caller wraps the App in `th_http::middleware::wrap` (the origin
+    /// guard, CORS, and the rest).
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         let inner = &self.inner;
         for route in &inner.routes {
@@ -173,6 +167,54 @@ impl Proxy {
                     .default_service(web::to(forward))
                     .wrap(from_fn(guard::csrf_guard)),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use th_cookies::{CookieSettings, KeySetting, Secret};
+
+    fn vault() -> Arc<Vault> {
+        let settings = CookieSettings {
+            keys: vec![KeySetting {
+                id: "k1".into(),
+                key: Secret::new(th_testkit::bff_settings::TEST_COOKIE_KEY.to_owned()),
+            }],
+            ..Default::default()
+        };
+        Arc::new(settings.vault().unwrap())
+    }
+
+    #[test]
+    fn the_routes_are_parsed_once_and_kept() {
+        let config = ProxyConfig {
+            routes: vec![
+                RouteConfig::new("/api/a", "http://a.example/v1/"),
+                RouteConfig::new("/api/b", "https://b.example"),
+            ],
+            ..Default::default()
+        };
+        let proxy = Proxy::new(config, vault()).unwrap();
+        assert_eq!(proxy.prefixes(), ["/api/a", "/api/b"]);
+        assert_eq!(proxy.inner.routes[0].host().as_str(), "a.example");
+    }
+
+    #[test]
+    fn a_route_may_not_pass_the_token_handlers_own_cookies() {
+        let mut route = RouteConfig::new("/api/a", "http://a.example");
+        route.pass_cookies = vec!["theme".into(), "__Host-th-at".into()];
+        let config = ProxyConfig {
+            routes: vec![route],
+            ..Default::default()
+        };
+        match Proxy::new(config, vault()) {
+            Err(ProxyError::Config(e)) => {
+                assert_eq!(e.setting, "proxy.routes[0].pass_cookies");
+                assert!(e.reason.contains("__Host-th-at"), "{e}");
+            }
+            other => panic!("{other:?}"),
         }
     }
 }

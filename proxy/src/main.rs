@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use std::path::PathBuf;
-use th_proxy::server::{Settings, run};
+use th_proxy::server::{RunError, Settings, run};
 
 // glibc's malloc was 12 % of the proxy's CPU under load (docs/benchmarks.md).
 #[cfg(not(target_env = "msvc"))]
@@ -30,11 +30,17 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let telemetry = th_proxy::telemetry::init(&settings.log, &settings.traces, "th-proxy");
+    let telemetry = th_http::telemetry::init(&settings.log, &settings.traces, "th-proxy");
     let result = run(settings).await;
     telemetry.shutdown();
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // A setting at fault exits as a file that does not read does, and
+        // as the BFF's binary does.
+        Err(RunError::Start(e)) if e.is_settings() => {
+            eprintln!("proxy: bad configuration: {e}");
+            std::process::ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("proxy: {e}");
             std::process::ExitCode::FAILURE

@@ -1,222 +1,15 @@
-//! Prometheus metrics: the recorder, its own listener, the HTTP middleware
-//! the BFF and the proxy share, and what the proxy counts. Names and help
-//! texts are in `th_contract::metrics`.
-//!
-//! Metrics are off unless `[metrics] listen` is set: then the first server
-//! of the process installs the global recorder (`metrics` +
-//! `metrics-exporter-prometheus`), and `GET /metrics` on that address, and
-//! only there, answers the exposition. Before that every recording call is
-//! a no-op. The public listener never serves `/metrics`.
+//! What the proxy counts: per route, the upstream's answers, failures,
+//! latency and bytes; the phantom-token cache and introspection calls. The
+//! recorder, its listener and the HTTP middleware are `th_http::metrics`.
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, StatusCode};
-use actix_web::middleware::Next;
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use metrics::{Counter, Histogram, SharedString, counter, gauge, histogram};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use serde::Deserialize;
-use std::net::{SocketAddr, TcpListener};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use metrics::{Counter, Histogram, SharedString, counter, histogram};
+use std::sync::Arc;
+use std::time::Duration;
 use th_contract::metrics::{
-    ALL, BUILD_INFO, DURATION_BUCKETS, HTTP_DURATION, HTTP_REQUESTS, INTROSPECTION_CACHE,
-    INTROSPECTION_DURATION, INTROSPECTION_ERRORS, Kind, UNMATCHED_ROUTE, UPSTREAM_BYTES,
+    INTROSPECTION_CACHE, INTROSPECTION_DURATION, INTROSPECTION_ERRORS, UPSTREAM_BYTES,
     UPSTREAM_DURATION, UPSTREAM_ERRORS, UPSTREAM_RESPONSES,
 };
-
-/// `[metrics]`, in the BFF's and the proxy's settings files.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MetricsSettings {
-    /// Where `GET /metrics` is served, e.g. `127.0.0.1:9464`: an address of
-    /// its own, never the public listener. Unset (the default): no metrics.
-    #[serde(default)]
-    pub listen: Option<SocketAddr>,
-}
-
-impl MetricsSettings {
-    /// Refuses a metrics address that is the public listener's.
-    pub fn check_against(&self, public: &str) -> Result<(), String> {
-        let Some(metrics) = self.listen else {
-            return Ok(());
-        };
-        let public_port = public
-            .rsplit_once(':')
-            .and_then(|(_, p)| p.parse::<u16>().ok());
-        if metrics.port() != 0 && public_port == Some(metrics.port()) {
-            return Err(format!(
-                "metrics.listen ({metrics}) must not share the public listener's port: \
-                 /metrics is for the scraper alone"
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// The process's Prometheus recorder, installed once (several servers of
-/// one process, as in the tests, share it).
-fn handle() -> &'static PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE.get_or_init(|| {
-        let recorder = PrometheusBuilder::new()
-            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), DURATION_BUCKETS)
-            .expect("the buckets are not empty")
-            .build_recorder();
-        let handle = recorder.handle();
-        if metrics::set_global_recorder(recorder).is_err() {
-            tracing::warn!("another metrics recorder is installed; /metrics will stay empty");
-        }
-        for m in ALL {
-            match m.kind {
-                Kind::Counter => metrics::describe_counter!(m.name, m.help),
-                Kind::Gauge => metrics::describe_gauge!(m.name, m.help),
-                Kind::Histogram => {
-                    metrics::describe_histogram!(m.name, metrics::Unit::Seconds, m.help)
-                }
-            }
-        }
-        metrics_process::Collector::default().describe();
-        // Histograms keep their samples until drained: drain them even
-        // when nobody scrapes.
-        let upkeep = handle.clone();
-        std::thread::Builder::new()
-            .name("metrics-upkeep".into())
-            .spawn(move || {
-                loop {
-                    std::thread::sleep(Duration::from_secs(5));
-                    upkeep.run_upkeep();
-                }
-            })
-            .expect("a thread starts");
-        handle
-    })
-}
-
-/// The metrics listener, bound and built, not yet running.
-pub struct MetricsServer {
-    pub port: u16,
-    pub server: Server,
-}
-
-/// Installs the recorder, records the build info of `component`, and binds
-/// `listen` for `GET /metrics` (anything else there is 404).
-pub fn serve(listen: SocketAddr, component: &'static str) -> std::io::Result<MetricsServer> {
-    let handle = handle().clone();
-    gauge!(BUILD_INFO, "component" => component, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
-    let listener = TcpListener::bind(listen)?;
-    let port = listener.local_addr()?.port();
-    let process = Arc::new(metrics_process::Collector::default());
-    let server = HttpServer::new(move || {
-        let handle = handle.clone();
-        let process = process.clone();
-        App::new().route(
-            "/metrics",
-            web::get().to(move || {
-                let handle = handle.clone();
-                let process = process.clone();
-                async move {
-                    process.collect();
-                    HttpResponse::Ok()
-                        .content_type("text/plain; version=0.0.4; charset=utf-8")
-                        .body(handle.render())
-                }
-            }),
-        )
-    })
-    .workers(1)
-    .disable_signals()
-    .shutdown_timeout(1)
-    .listen(listener)?
-    .run();
-    tracing::info!(port, "metrics on /metrics");
-    Ok(MetricsServer { port, server })
-}
-
-/// Runs `server` and, beside it, the metrics listener, which stops when
-/// `server` does.
-pub async fn run_beside(server: Server, metrics: Option<MetricsServer>) -> std::io::Result<()> {
-    let Some(metrics) = metrics else {
-        return server.await;
-    };
-    let handle = metrics.server.handle();
-    tokio::spawn(metrics.server);
-    let result = server.await;
-    handle.stop(true).await;
-    result
-}
-
-/// The route label of a proxied request (its route's prefix, set by the
-/// scope's app data), with the route's request-duration histogram.
-#[derive(Clone)]
-pub(crate) struct RouteLabel {
-    label: SharedString,
-    duration: Histogram,
-}
-
-/// Counts every request by route template and status class, and times it.
-/// Unknown paths all count as [`UNMATCHED_ROUTE`].
-pub async fn record_http(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let started = Instant::now();
-    let method = method_label(req.method());
-    let result = next.call(req).await;
-    let elapsed = started.elapsed();
-    let (route, status) = match &result {
-        Ok(res) => match res.request().app_data::<RouteLabel>() {
-            // A proxy route: its histogram is at hand.
-            Some(proxied) => {
-                proxied.duration.record(elapsed);
-                (proxied.label.clone(), res.status())
-            }
-            None => {
-                let route = route_label(res.request());
-                histogram!(HTTP_DURATION, "route" => route.clone()).record(elapsed);
-                (route, res.status())
-            }
-        },
-        Err(e) => {
-            let route = SharedString::const_str(UNMATCHED_ROUTE);
-            histogram!(HTTP_DURATION, "route" => route.clone()).record(elapsed);
-            (route, e.as_response_error().status_code())
-        }
-    };
-    counter!(HTTP_REQUESTS, "route" => route, "method" => method, "status" => status_class(status))
-        .increment(1);
-    result
-}
-
-fn route_label(req: &HttpRequest) -> SharedString {
-    match req.match_pattern() {
-        Some(pattern) => SharedString::from(pattern),
-        None => SharedString::const_str(UNMATCHED_ROUTE),
-    }
-}
-
-fn method_label(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        _ => "other",
-    }
-}
-
-fn status_class(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
-    }
-}
+use th_http::metrics::RouteLabel;
 
 /// What one proxy route counts: its handles, registered once per worker
 /// (after the recorder is installed), so a proxied request looks nothing up.
@@ -255,10 +48,7 @@ impl RouteMetrics {
 
     /// The label the HTTP middleware uses for this route.
     pub fn label(&self) -> RouteLabel {
-        RouteLabel {
-            duration: histogram!(HTTP_DURATION, "route" => self.label.clone()),
-            label: self.label.clone(),
-        }
+        RouteLabel::new(self.label.clone())
     }
 
     /// The upstream answered with its head after `elapsed`.
@@ -293,28 +83,5 @@ pub(crate) fn introspection(elapsed: Duration, ok: bool) {
     histogram!(INTROSPECTION_DURATION).record(elapsed);
     if !ok {
         counter!(INTROSPECTION_ERRORS).increment(1);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_metrics_port_may_not_be_the_public_one() {
-        let same = MetricsSettings {
-            listen: Some("127.0.0.1:8081".parse().unwrap()),
-        };
-        assert!(same.check_against("0.0.0.0:8081").is_err());
-        assert!(same.check_against("127.0.0.1:8080").is_ok());
-        assert!(MetricsSettings::default().check_against("x:1").is_ok());
-    }
-
-    #[test]
-    fn status_classes() {
-        assert_eq!(status_class(StatusCode::OK), "2xx");
-        assert_eq!(status_class(StatusCode::NOT_FOUND), "4xx");
-        assert_eq!(status_class(StatusCode::BAD_GATEWAY), "5xx");
-        assert_eq!(method_label(&Method::from_bytes(b"BREW").unwrap()), "other");
     }
 }

@@ -13,7 +13,7 @@
 //! Results are cached by the SHA-256 of the opaque token, at most
 //! `cache_max_secs` and never past the token's `exp`.
 
-use crate::config::IntrospectionConfig;
+use crate::config::IntrospectionClient;
 use crate::error::ForwardError;
 use crate::phantom_cache::{PhantomCache, TokenHash, Verdict, hash};
 use base64::Engine;
@@ -31,7 +31,7 @@ pub const INTROSPECTION_JWT: &str = "application/token-introspection+jwt";
 
 /// Introspects opaque tokens and caches the provider's JWTs.
 pub(crate) struct Introspector {
-    config: IntrospectionConfig,
+    config: IntrospectionClient,
     client: reqwest::Client,
     endpoint: OnceCell<String>,
     cache: PhantomCache,
@@ -60,25 +60,22 @@ struct Introspection {
 }
 
 impl Introspector {
-    /// An introspector for a validated configuration.
-    pub fn new(config: &IntrospectionConfig) -> Result<Self, reqwest::Error> {
-        let timeout = Duration::from_secs(config.timeout_secs);
+    /// An introspector for the parsed `[proxy.introspection]`.
+    pub fn new(config: IntrospectionClient) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
-            .timeout(timeout)
+            .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         Ok(Self {
             endpoint: match &config.endpoint {
-                Some(e) => OnceCell::new_with(Some(e.clone())),
+                Some(e) => OnceCell::new_with(Some(e.to_string())),
                 None => OnceCell::new(),
             },
             cache: PhantomCache::new(config.cache_max_entries),
-            max_age: Duration::from_secs(config.cache_max_secs),
-            negative_age: Duration::from_secs(
-                config.negative_cache_secs.min(config.cache_max_secs),
-            ),
+            max_age: config.cache_max_age,
+            negative_age: config.negative_cache_age,
             inflight: Mutex::new(HashMap::new()),
-            config: config.clone(),
+            config,
             client,
         })
     }
@@ -110,7 +107,7 @@ impl Introspector {
                 None => {
                     crate::metrics::introspection_cache(false);
                     let started = Instant::now();
-                    let span = crate::call_span!("introspection");
+                    let span = th_http::call_span!("introspection");
                     let result =
                         tracing::Instrument::instrument(self.introspect(key, token), span).await;
                     let ok = !matches!(
@@ -134,7 +131,7 @@ impl Introspector {
     async fn introspect(&self, key: TokenHash, token: &Secret) -> Result<Secret, ForwardError> {
         let endpoint = self.endpoint().await?;
         let mut trace = reqwest::header::HeaderMap::new();
-        crate::telemetry::inject(&tracing::Span::current(), &mut trace);
+        th_http::telemetry::inject(&tracing::Span::current(), &mut trace);
         let response = self
             .client
             .post(endpoint)
@@ -204,7 +201,7 @@ impl Introspector {
     }
 
     async fn discover(&self) -> Result<String, ForwardError> {
-        let issuer = self.config.issuer.trim_end_matches('/');
+        let issuer = self.config.issuer.as_str().trim_end_matches('/');
         let url = format!("{issuer}/.well-known/openid-configuration");
         let response = self.client.get(&url).send().await.map_err(provider_error)?;
         if !response.status().is_success() {
@@ -216,10 +213,11 @@ impl Introspector {
         let metadata: Metadata = response.json().await.map_err(|_| {
             ForwardError::ProviderUnavailable("the provider's metadata is not valid JSON".into())
         })?;
-        if metadata.issuer != self.config.issuer {
+        if metadata.issuer != self.config.issuer.as_str() {
             return Err(ForwardError::ProviderUnavailable(format!(
                 "the provider's metadata names issuer {:?}, not the configured {:?}",
-                metadata.issuer, self.config.issuer
+                metadata.issuer,
+                self.config.issuer.as_str()
             )));
         }
         let endpoint = metadata.introspection_endpoint.ok_or_else(|| {

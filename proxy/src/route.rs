@@ -1,11 +1,12 @@
 //! A configured route, parsed once: which requests it takes and where they go.
 
-use crate::config::{ConfigError, RouteConfig, TokenMode};
+use crate::config::{RouteConfig, TokenMode};
 use crate::error::ForwardError;
 use crate::path::{self, PathError};
 use http::Uri;
 use http::uri::{Authority, PathAndQuery, Scheme};
 use std::time::Duration;
+use th_http::settings::SettingsError;
 
 /// A route ready to forward: the prefix, the upstream's base, the limits.
 #[derive(Debug, Clone)]
@@ -24,22 +25,25 @@ pub(crate) struct Route {
 }
 
 impl Route {
-    /// Parses a route's configuration; `at` names it in errors.
-    pub fn new(config: &RouteConfig, at: &str) -> Result<Self, ConfigError> {
+    /// Parses a route's configuration, once; `at` names it in errors.
+    pub fn parse(config: &RouteConfig, at: &str) -> Result<Self, SettingsError> {
+        config.check(at)?;
         let url = config.upstream_url(at)?;
         let origin = url.origin().ascii_serialization();
         let parts = origin
             .parse::<Uri>()
-            .map_err(|e| ConfigError {
-                setting: format!("{at}.upstream"),
-                reason: format!("{origin:?} is not a valid URI: {e}"),
+            .map_err(|e| {
+                SettingsError::new(
+                    format!("{at}.upstream"),
+                    format!("{origin:?} is not a valid URI: {e}"),
+                )
             })?
             .into_parts();
         let (Some(scheme), Some(authority)) = (parts.scheme, parts.authority) else {
-            return Err(ConfigError {
-                setting: format!("{at}.upstream"),
-                reason: "must be an http:// or https:// URL with a host".to_owned(),
-            });
+            return Err(SettingsError::new(
+                format!("{at}.upstream"),
+                "must be an http:// or https:// URL with a host",
+            ));
         };
         Ok(Self {
             prefix: config.prefix.clone(),
@@ -117,7 +121,7 @@ mod tests {
     fn route(upstream: &str, strip: bool) -> Route {
         let mut config = RouteConfig::new("/api/example", upstream);
         config.strip_prefix = strip;
-        Route::new(&config, "r").unwrap()
+        Route::parse(&config, "r").unwrap()
     }
 
     #[test]

@@ -1,20 +1,18 @@
 //! The standalone proxy server: its settings file, and an [`Application`]
 //! that binds, reports its port and runs (the binary and the tests share it).
 
-use crate::app_origin::{AppOriginError, AppOrigins, CorsSettings, ForwardedSettings};
-use crate::guard::{cors, origin_guard};
-use crate::idle_timeout::body_idle_timeout;
-use crate::metrics::{MetricsServer, MetricsSettings, record_http};
-use crate::request_id::request_id;
-use crate::telemetry::{LogSettings, TracesSettings};
 use crate::{Proxy, ProxyConfig, ProxyError};
 use actix_web::dev::Server;
-use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use serde::Deserialize;
 use std::net::TcpListener;
 use std::sync::Arc;
 use th_cookies::CookieSettings;
+use th_http::app_origin::{AppOrigins, CorsSettings, ForwardedSettings};
+use th_http::metrics::{MetricsServer, MetricsSettings};
+use th_http::middleware;
+use th_http::settings::SettingsError;
+use th_http::telemetry::{LogSettings, TracesSettings};
 
 /// The standalone proxy's settings file. `cors`, `cookies` and `proxy` are
 /// the same sections as in the BFF's file.
@@ -53,37 +51,33 @@ impl Settings {
     /// Reads the TOML file at `path`, then `TH_`-prefixed environment
     /// variables over it (`__` between section and key, e.g.
     /// `TH_PROXY__INTROSPECTION__CLIENT_SECRET`).
-    pub fn load(path: &std::path::Path) -> Result<Self, Box<figment::Error>> {
-        use figment::providers::{Env, Format, Toml};
-        figment::Figment::new()
-            .merge(Toml::file_exact(path))
-            .merge(Env::prefixed("TH_").split("__").ignore(&["config"]))
-            .extract()
-            .map_err(Box::new)
+    pub fn load(path: &std::path::Path) -> Result<Self, Box<th_http::settings::LoadError>> {
+        th_http::settings::load(Some(path))
     }
 }
 
 /// Why the server did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// A setting is unusable; the message names it.
     #[error(transparent)]
-    Origins(#[from] AppOriginError),
-    #[error(transparent)]
-    Cookies(#[from] th_cookies::SettingsError),
-    #[error(
-        "cookies.secure = false is allowed only when every cors.allowed_origins and cors.cross_origin entry is a loopback origin"
-    )]
-    InsecureCookiesOffLoopback,
+    Settings(#[from] SettingsError),
     #[error(transparent)]
     Proxy(#[from] ProxyError),
-    #[error("{0}")]
-    Metrics(String),
     #[error("listen: cannot bind {address}: {source}")]
     Bind {
         address: String,
         #[source]
         source: std::io::Error,
     },
+}
+
+impl StartError {
+    /// Whether a setting is at fault (the binaries then exit with 2, as
+    /// for a file that does not read).
+    pub fn is_settings(&self) -> bool {
+        matches!(self, Self::Settings(_) | Self::Proxy(ProxyError::Config(_)))
+    }
 }
 
 /// A bound, not yet running server.
@@ -97,18 +91,15 @@ impl Application {
     /// Checks the settings, binds the listener and builds the server.
     pub fn build(settings: Settings) -> Result<Self, StartError> {
         let rules = AppOrigins::from_settings(&settings.cors, &settings.forwarded)?;
-        let all_loopback = rules
-            .apps()
-            .chain(rules.cross_origin())
-            .all(|o| o.is_loopback());
-        if !settings.cookies.secure && !all_loopback {
-            return Err(StartError::InsecureCookiesOffLoopback);
+        if !settings.cookies.secure && !rules.all_loopback() {
+            return Err(SettingsError::new(
+                "cookies.secure",
+                "false is allowed only when every cors.allowed_origins and cors.cross_origin entry is a loopback origin",
+            )
+            .into());
         }
-        settings
-            .metrics
-            .check_against(&settings.listen)
-            .map_err(StartError::Metrics)?;
-        let vault = Arc::new(settings.cookies.vault()?);
+        settings.metrics.check_against(&settings.listen)?;
+        let vault = Arc::new(settings.cookies.vault().map_err(SettingsError::from)?);
         let body_idle = settings.proxy.body_idle_timeout();
         let proxy = Proxy::new(settings.proxy, vault)?;
         let listener = TcpListener::bind(&settings.listen).map_err(|source| StartError::Bind {
@@ -117,30 +108,27 @@ impl Application {
         })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
         tracing::info!(port, routes = ?proxy.prefixes(), "the proxy listens");
-        let metrics =
-            match settings.metrics.listen {
-                Some(listen) => Some(crate::metrics::serve(listen, "proxy").map_err(|source| {
-                    StartError::Bind {
-                        address: listen.to_string(),
-                        source,
-                    }
-                })?),
-                None => None,
-            };
-        let with_metrics = metrics.is_some();
+        let metrics = match settings.metrics.listen {
+            Some(listen) => Some(th_http::metrics::serve(listen, "proxy").map_err(|source| {
+                StartError::Bind {
+                    address: listen.to_string(),
+                    source,
+                }
+            })?),
+            None => None,
+        };
+        let shared = middleware::Options {
+            origins: rules,
+            body_idle,
+            metrics: metrics.is_some(),
+            access_log: false,
+            security_headers: false,
+        };
         let mut server = HttpServer::new(move || {
-            let for_guard = rules.clone();
-            App::new()
+            let app = App::new()
                 .route("/healthz", web::get().to(HttpResponse::NoContent))
-                .configure(|c| proxy.configure(c))
-                .wrap(Condition::new(
-                    !rules.cross_origin().is_empty(),
-                    cors(&rules),
-                ))
-                .wrap(from_fn(move |r, n| origin_guard(for_guard.clone(), r, n)))
-                .wrap(from_fn(move |r, n| body_idle_timeout(body_idle, r, n)))
-                .wrap(Condition::new(with_metrics, from_fn(record_http)))
-                .wrap(from_fn(request_id))
+                .configure(|c| proxy.configure(c));
+            middleware::wrap(app, &shared)
         })
         // The request head within 5 s; the body, chunk by chunk, within
         // proxy.body_idle_timeout_secs (the middleware above).
@@ -176,12 +164,21 @@ impl Application {
     /// Runs until the server stops (SIGINT/SIGTERM, handled by actix); the
     /// metrics listener stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        crate::metrics::run_beside(self.server, self.metrics).await
+        th_http::metrics::run_beside(self.server, self.metrics).await
     }
 }
 
+/// Why the server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error(transparent)]
+    Serve(#[from] std::io::Error),
+}
+
 /// Builds and runs the server: what the `proxy` binary calls.
-pub async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+pub async fn run(settings: Settings) -> Result<(), RunError> {
     let app = Application::build(settings)?;
     app.run_until_stopped().await?;
     Ok(())
@@ -190,21 +187,6 @@ pub async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    // The closure's error type is figment's, not ours.
-    #[allow(clippy::result_large_err)]
-    fn the_config_file_variable_is_no_setting() {
-        let example = include_str!("../proxy.example.toml");
-        figment::Jail::expect_with(|jail| {
-            jail.create_file("proxy.toml", example)?;
-            jail.set_env("TH_CONFIG", "proxy.toml");
-            let settings =
-                Settings::load(std::path::Path::new("proxy.toml")).map_err(|e| e.to_string())?;
-            assert_eq!(settings.proxy.routes.len(), 2);
-            Ok(())
-        });
-    }
 
     #[test]
     fn the_example_settings_file_loads_and_validates() {

@@ -4,7 +4,7 @@ use super::OidcError;
 use super::id_token::{self, NonceCheck};
 use super::logout_token::{self, LogoutToken, LogoutTokenError};
 use super::provider::{Provider, trace_headers, traced};
-use crate::configuration::OidcConfig;
+use crate::configuration::{OidcConfig, RedirectUris};
 use crate::metrics::{Endpoint, provider_call};
 use openidconnect::core::{CoreClient, CoreResponseType};
 use openidconnect::{
@@ -117,10 +117,10 @@ impl Oidc {
         }
         let provider = provider_call(
             Endpoint::Discovery,
-            Provider::discover(&self.config.issuer, &self.http),
+            Provider::discover(self.config.issuer.as_str(), &self.http),
         )
         .await?;
-        let redirect = RedirectUrl::from_url(self.config.redirect_uris[0].clone());
+        let redirect = RedirectUrl::from_url(self.config.redirect_uris.primary.clone());
         let client = CoreClient::from_provider_metadata(
             provider.metadata.clone(),
             ClientId::new(self.config.client_id.clone()),
@@ -152,11 +152,11 @@ impl Oidc {
 
     /// The issuer, exactly as configured.
     pub fn issuer(&self) -> &str {
-        &self.config.issuer
+        self.config.issuer.as_str()
     }
 
-    /// The registered redirect URIs (the SPA's URLs), the primary first.
-    pub fn redirect_uris(&self) -> &[Url] {
+    /// The registered redirect URIs (the SPA's URLs).
+    pub fn redirect_uris(&self) -> &RedirectUris {
         &self.config.redirect_uris
     }
 
@@ -166,7 +166,7 @@ impl Oidc {
         let uris = &self.config.redirect_uris;
         origin
             .and_then(|o| uris.iter().find(|u| u.origin().ascii_serialization() == o))
-            .unwrap_or(&uris[0])
+            .unwrap_or(&uris.primary)
     }
 
     /// Where the provider sends the browser after a logout from `origin`:
@@ -176,7 +176,7 @@ impl Oidc {
         let uris = &self.config.redirect_uris;
         origin
             .and_then(|o| {
-                uris[1..]
+                uris.extra
                     .iter()
                     .find(|u| u.origin().ascii_serialization() == o)
             })
@@ -322,7 +322,7 @@ impl Oidc {
                     &d.provider,
                     &self.http,
                     &self.config.client_id,
-                    &self.config.issuer,
+                    self.config.issuer.as_str(),
                     nonce,
                 )
                 .await?,
@@ -417,7 +417,7 @@ impl Oidc {
             &d.provider,
             &self.http,
             &self.config.client_id,
-            &self.config.issuer,
+            self.config.issuer.as_str(),
             now,
         )
         .await

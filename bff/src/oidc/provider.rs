@@ -140,7 +140,7 @@ pub(crate) fn traced<'c>(
     http: &'c reqwest::Client,
 ) -> impl Fn(HttpRequest) -> <reqwest::Client as AsyncHttpClient<'c>>::Future + 'c {
     move |mut request: HttpRequest| {
-        th_proxy::telemetry::inject(&tracing::Span::current(), request.headers_mut());
+        th_http::telemetry::inject(&tracing::Span::current(), request.headers_mut());
         http.call(request)
     }
 }
@@ -148,7 +148,7 @@ pub(crate) fn traced<'c>(
 /// The current span's `traceparent`, for a request built with reqwest.
 pub(crate) fn trace_headers() -> reqwest::header::HeaderMap {
     let mut headers = reqwest::header::HeaderMap::new();
-    th_proxy::telemetry::inject(&tracing::Span::current(), &mut headers);
+    th_http::telemetry::inject(&tracing::Span::current(), &mut headers);
     headers
 }
 

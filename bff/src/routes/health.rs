@@ -3,7 +3,7 @@
 use crate::state::AppState;
 use actix_web::{HttpResponse, web};
 use th_contract::codes;
-use th_proxy::json_error::json_error;
+use th_http::json_error::json_error;
 
 /// Liveness.
 pub async fn healthz() -> HttpResponse {

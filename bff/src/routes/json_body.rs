@@ -3,7 +3,7 @@
 use crate::error::BffError;
 use actix_web::error::JsonPayloadError;
 use actix_web::{HttpRequest, web};
-use th_proxy::idle_timeout::payload_timed_out;
+use th_http::idle_timeout::payload_timed_out;
 
 /// The `web::Json` settings: a size limit, and errors that are JSON, honest
 /// (413 for too large, 400 for malformed) and never echo the body back.

@@ -17,8 +17,8 @@ use th_contract::{
     LoginEndRequest, LoginEndResponse, LoginStartRequest, LoginStartResponse, ReturnTo,
 };
 use th_cookies::{CookieKind, CookieOut, Secret};
-use th_proxy::app_origin::RequestContext;
-use th_proxy::forwarded::client_ip;
+use th_http::app_origin::RequestContext;
+use th_http::forwarded::client_ip;
 use url::Url;
 
 /// The login cookie's content, from start to end of one login.

@@ -16,8 +16,8 @@ use crate::error::BffError;
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue, SET_COOKIE};
 use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 use th_cookies::CookieOut;
-use th_proxy::app_origin::RequestContext;
-use th_proxy::origin::Origin;
+use th_http::app_origin::RequestContext;
+use th_http::origin::Origin;
 
 /// The app origin whose host the request was sent to (the origin guard
 /// resolved it from the configured host header, never from `Origin`).

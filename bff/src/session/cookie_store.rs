@@ -8,7 +8,7 @@ use actix_web::HttpRequest;
 use std::sync::Arc;
 use std::time::Duration;
 use th_cookies::{AccessTokenPayload, CookieKind, RequestCookies, Secret, SessionMark, Vault};
-use th_proxy::app_origin::RequestContext;
+use th_http::app_origin::RequestContext;
 
 /// Tokens in sealed cookies (the default store).
 pub struct CookieStore {
@@ -72,7 +72,7 @@ impl CookieStore {
     }
 }
 
-pub use th_proxy::request_cookies;
+pub use th_http::request_cookies::request_cookies;
 
 #[async_trait::async_trait(?Send)]
 impl SessionStore for CookieStore {

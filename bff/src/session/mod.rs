@@ -17,7 +17,7 @@ mod redis_store;
 mod registry;
 
 pub use cookie_store::{CookieStore, request_cookies};
-pub use redis_store::{RedisSettings, RedisSettingsError, RedisStore, redis_pool};
+pub use redis_store::{RedisSettings, RedisStore, redis_pool};
 pub use registry::{Ended, SessionRegistry};
 
 use actix_web::HttpRequest;

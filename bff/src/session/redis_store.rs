@@ -32,7 +32,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use th_contract::SessionSummary;
 use th_cookies::{AccessTokenPayload, CookieKind, Secret, Vault};
-use th_proxy::app_origin::RequestContext;
+use th_http::app_origin::RequestContext;
+use th_http::settings::SettingsError;
 
 /// The associated data the tokens are sealed under in Redis: a value
 /// sealed for a cookie cannot be passed off as a session, nor the reverse.
@@ -116,7 +117,7 @@ pub struct RedisStore {
 
 /// A pool for `settings` that connects on first use (nothing is contacted
 /// here), each connection bounded by the timeout.
-pub fn redis_pool(settings: &RedisSettings) -> Result<deadpool_redis::Pool, RedisSettingsError> {
+pub fn redis_pool(settings: &RedisSettings) -> Result<deadpool_redis::Pool, SettingsError> {
     settings.validate()?;
     let timeout = Duration::from_millis(settings.timeout_ms);
     let mut config = deadpool_redis::Config::from_url(settings.url.expose());
@@ -129,34 +130,28 @@ pub fn redis_pool(settings: &RedisSettings) -> Result<deadpool_redis::Pool, Redi
     config.pool = Some(pool_config);
     config
         .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-        .map_err(|_| RedisSettingsError::Url)
+        .map_err(|_| bad_url())
 }
 
-/// Why the store could not be built from its settings.
-#[derive(Debug, thiserror::Error)]
-pub enum RedisSettingsError {
-    #[error("redis.url is not a redis:// or rediss:// URL")]
-    Url,
-    #[error("redis.timeout_ms must be between 1 and 60000")]
-    Timeout,
-    #[error("redis.key_prefix must be 1-64 characters of A-Z, a-z, 0-9, '_', '-' or ':'")]
-    KeyPrefix,
-    #[error("redis.pool_size must be between 1 and 1024")]
-    PoolSize,
-    #[error("redis.local_deny_list_max must be at most 10000000")]
-    LocalDenyListMax,
+/// `redis.url` is unusable. The message never holds the URL: it may carry
+/// the password.
+pub(super) fn bad_url() -> SettingsError {
+    SettingsError::new("redis.url", "is not a redis:// or rediss:// URL")
 }
 
 impl RedisSettings {
     /// Checks every setting; the error names the first bad one.
-    pub fn validate(&self) -> Result<(), RedisSettingsError> {
+    pub fn validate(&self) -> Result<(), SettingsError> {
         let url = self.url.expose();
-        let parsed = url::Url::parse(url).map_err(|_| RedisSettingsError::Url)?;
+        let parsed = url::Url::parse(url).map_err(|_| bad_url())?;
         if !matches!(parsed.scheme(), "redis" | "rediss") || parsed.host().is_none() {
-            return Err(RedisSettingsError::Url);
+            return Err(bad_url());
         }
         if !(1..=60_000).contains(&self.timeout_ms) {
-            return Err(RedisSettingsError::Timeout);
+            return Err(SettingsError::new(
+                "redis.timeout_ms",
+                "must be between 1 and 60000",
+            ));
         }
         let prefix_ok = (1..=64).contains(&self.key_prefix.len())
             && self
@@ -164,13 +159,22 @@ impl RedisSettings {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b':'));
         if !prefix_ok {
-            return Err(RedisSettingsError::KeyPrefix);
+            return Err(SettingsError::new(
+                "redis.key_prefix",
+                "must be 1-64 characters of A-Z, a-z, 0-9, '_', '-' or ':'",
+            ));
         }
         if !(1..=1024).contains(&self.pool_size) {
-            return Err(RedisSettingsError::PoolSize);
+            return Err(SettingsError::new(
+                "redis.pool_size",
+                "must be between 1 and 1024",
+            ));
         }
         if self.local_deny_list_max > 10_000_000 {
-            return Err(RedisSettingsError::LocalDenyListMax);
+            return Err(SettingsError::new(
+                "redis.local_deny_list_max",
+                "must be at most 10000000",
+            ));
         }
         Ok(())
     }
@@ -178,10 +182,7 @@ impl RedisSettings {
 
 impl RedisStore {
     /// A store over a lazily connecting pool; nothing is contacted yet.
-    pub async fn new(
-        settings: &RedisSettings,
-        vault: Arc<Vault>,
-    ) -> Result<Self, RedisSettingsError> {
+    pub async fn new(settings: &RedisSettings, vault: Arc<Vault>) -> Result<Self, SettingsError> {
         let timeout = Duration::from_millis(settings.timeout_ms);
         let registry = SessionRegistry::new(settings)?;
         let session_prefix = format!("{}:session:", settings.key_prefix);
@@ -191,7 +192,7 @@ impl RedisStore {
             .build()
             .await
             // Over a pool, building connects to nothing and cannot fail.
-            .map_err(|_| RedisSettingsError::Url)?;
+            .map_err(|_| bad_url())?;
         Ok(Self {
             vault,
             sessions,

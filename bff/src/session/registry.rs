@@ -23,7 +23,7 @@
 
 use super::StoreError;
 use super::deny_mirror::DenyChannel;
-use super::redis_store::{RedisSettings, RedisSettingsError, redis_pool};
+use super::redis_store::{RedisSettings, bad_url, redis_pool};
 use redis::AsyncCommands;
 use redis::aio::MultiplexedConnection;
 use sha2::{Digest, Sha256};
@@ -32,6 +32,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 use std::time::Duration;
+use th_http::settings::SettingsError;
 
 /// The Redis side of sessions, shared by both stores.
 pub struct SessionRegistry {
@@ -56,10 +57,9 @@ pub(super) struct Reads {
 }
 
 impl Reads {
-    fn new(settings: &RedisSettings) -> Result<Self, RedisSettingsError> {
+    fn new(settings: &RedisSettings) -> Result<Self, SettingsError> {
         Ok(Self {
-            client: redis::Client::open(settings.url.expose())
-                .map_err(|_| RedisSettingsError::Url)?,
+            client: redis::Client::open(settings.url.expose()).map_err(|_| bad_url())?,
             timeout: Duration::from_millis(settings.timeout_ms),
             by_thread: Mutex::new(HashMap::new()),
         })
@@ -126,7 +126,7 @@ pub struct Ended<'a> {
 
 impl SessionRegistry {
     /// A registry for `[redis]`; nothing is contacted yet.
-    pub fn new(settings: &RedisSettings) -> Result<Self, RedisSettingsError> {
+    pub fn new(settings: &RedisSettings) -> Result<Self, SettingsError> {
         Ok(Self {
             pool: redis_pool(settings)?,
             reads: Reads::new(settings)?,

@@ -10,7 +10,7 @@ use th_cookies::{
     AccessTokenPayload, CookieKind, CookieSettings, KeySetting, RequestCookies, Secret, Vault,
 };
 use th_example_api::VerifierSettings;
-use th_proxy::app_origin::CorsSettings;
+use th_http::app_origin::CorsSettings;
 use th_proxy::server::{Application, Settings};
 use th_proxy::{ProxyConfig, RouteConfig};
 use th_testkit::{ProviderOptions, TestProvider, TokenFormat};
@@ -60,7 +60,7 @@ pub async fn spawn_proxy_with(config: ProxyConfig, metrics: bool) -> TestProxy {
         forwarded: Default::default(),
         cookies,
         proxy: config,
-        metrics: th_proxy::metrics::MetricsSettings {
+        metrics: th_http::metrics::MetricsSettings {
             listen: metrics.then(|| "127.0.0.1:0".parse().unwrap()),
         },
         log: Default::default(),

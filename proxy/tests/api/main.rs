@@ -2,6 +2,7 @@
 //! (`th-testkit`), the real example API, and small stub upstreams for the
 //! faults and the streaming a real API would not show on demand.
 
+mod config_errors;
 mod connections;
 mod errors;
 mod forwarding;

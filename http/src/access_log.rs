@@ -1,6 +1,6 @@
 //! One log line per request: method, path (never the query, which may carry
 //! a code), status and duration; inside the request id's span, so the line
-//! carries the id (`th_proxy::request_id`).
+//! carries the id ([`crate::request_id`]).
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};

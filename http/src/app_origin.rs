@@ -10,7 +10,8 @@
 //! app's matches nothing. Cross-origin callers (`trunk serve` on another
 //! port) are a separate, explicit list.
 
-use crate::origin::{Origin, OriginError};
+use crate::origin::Origin;
+use crate::settings::SettingsError;
 use actix_web::http::header::{HeaderMap, HeaderName};
 use actix_web::{HttpMessage, HttpRequest};
 use serde::Deserialize;
@@ -55,21 +56,6 @@ impl Default for ForwardedSettings {
             private_headers: vec!["x-origin-verify".to_owned()],
         }
     }
-}
-
-/// Why the `[cors]` or `[forwarded]` settings are unusable.
-#[derive(Debug, thiserror::Error)]
-pub enum AppOriginError {
-    #[error("cors.allowed_origins: {0}")]
-    AllowedOrigin(#[source] OriginError),
-    #[error("cors.cross_origin: {0}")]
-    CrossOrigin(#[source] OriginError),
-    #[error("forwarded.host_header: {0:?} is not a header name")]
-    HostHeader(String),
-    #[error("forwarded.private_headers: {0:?} is not a header name")]
-    PrivateHeader(String),
-    #[error("forwarded.trusted_hops: {0} is more than the 8 proxies a deployment plausibly has")]
-    TrustedHops(usize),
 }
 
 /// The app a request was sent to and how far its forwarding headers are
@@ -125,24 +111,32 @@ impl AppOrigins {
     pub fn from_settings(
         cors: &CorsSettings,
         forwarded: &ForwardedSettings,
-    ) -> Result<Self, AppOriginError> {
-        let parse_all = |raw: &[String]| -> Result<Vec<Origin>, OriginError> {
-            raw.iter().map(|o| Origin::parse(o)).collect()
+    ) -> Result<Self, SettingsError> {
+        let parse_all = |setting: &str, raw: &[String]| -> Result<Vec<Origin>, SettingsError> {
+            raw.iter()
+                .map(|o| Origin::parse(o).map_err(|e| SettingsError::new(setting, e.to_string())))
+                .collect()
         };
-        let apps = parse_all(&cors.allowed_origins).map_err(AppOriginError::AllowedOrigin)?;
-        let cross = parse_all(&cors.cross_origin).map_err(AppOriginError::CrossOrigin)?;
-        let host_header = HeaderName::from_bytes(forwarded.host_header.trim().as_bytes())
-            .map_err(|_| AppOriginError::HostHeader(forwarded.host_header.clone()))?;
+        let apps = parse_all("cors.allowed_origins", &cors.allowed_origins)?;
+        let cross = parse_all("cors.cross_origin", &cors.cross_origin)?;
+        let header_name = |setting: &str, raw: &str| {
+            HeaderName::from_bytes(raw.trim().as_bytes())
+                .map_err(|_| SettingsError::new(setting, format!("{raw:?} is not a header name")))
+        };
+        let host_header = header_name("forwarded.host_header", &forwarded.host_header)?;
         if forwarded.trusted_hops > 8 {
-            return Err(AppOriginError::TrustedHops(forwarded.trusted_hops));
+            return Err(SettingsError::new(
+                "forwarded.trusted_hops",
+                format!(
+                    "{} is more than the 8 proxies a deployment plausibly has",
+                    forwarded.trusted_hops
+                ),
+            ));
         }
         let private = forwarded
             .private_headers
             .iter()
-            .map(|h| {
-                HeaderName::from_bytes(h.trim().as_bytes())
-                    .map_err(|_| AppOriginError::PrivateHeader(h.clone()))
-            })
+            .map(|h| header_name("forwarded.private_headers", h))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self::new(
             &apps,
@@ -182,6 +176,14 @@ impl AppOrigins {
     /// The explicit cross-origin callers.
     pub fn cross_origin(&self) -> &[Origin] {
         &self.0.cross_origin
+    }
+
+    /// Whether every app origin and cross-origin caller is loopback: the
+    /// only set-up in which cookies may go without `Secure`.
+    pub fn all_loopback(&self) -> bool {
+        self.apps()
+            .chain(self.cross_origin())
+            .all(Origin::is_loopback)
     }
 
     /// What the guard records for a request sent to `app`.
