@@ -7,11 +7,14 @@
 //!   the client is, as far as the trusted proxies in front vouch.
 //! * [`json_error`]: the contract's JSON error body.
 //!
-//! A request's path through this crate: `route.rs` (which upstream, and
-//! `path.rs`'s one rule for the path it receives) →
-//! `access_token.rs` (the cookie) → `phantom.rs` (phantom mode only) →
-//! `headers.rs` → `forward.rs` (streams both ways, over `upstream.rs`'s pool)
-//! → `error.rs` (statuses).
+//! A request's path through this crate: the route's scope runs the CSRF
+//! guard, then `forward.rs`'s handler takes each step in turn: `route.rs`
+//! (the upstream's path, by `path.rs`'s one rule) → `access_token.rs` (the
+//! session's token) → `phantom.rs` (phantom mode only) → `headers.rs` (what
+//! goes upstream, with the bearer token) → `upstream.rs`'s pool (one more
+//! try for a safe, bodiless request the upstream closed under it) → back
+//! through `headers.rs`, the body streamed under `idle_timeout.rs`.
+//! `error.rs` turns any step's failure into the contract's status.
 
 mod access_token;
 pub mod app_origin;
