@@ -2,6 +2,12 @@
 //! `examples/soak.rs`, `examples/bff_costs.rs`), as TOML text: the test app's
 //! origin and cookie key, the local provider's registered client. Each
 //! caller appends the sections of its own.
+//!
+//! Not `dev/bff.dev.toml` (which `scripts/dev.sh` and the browser test run):
+//! these BFFs serve an `https` origin, so the cookies are the production
+//! ones (`Secure`, `__Host-`), which the dev file turns off for plain-http
+//! loopback; they seal with a fixed key a test can open; and many start at
+//! once, in-process, on port 0, each test varying a section.
 
 use crate::ProviderOptions;
 use crate::test_app::{APP_ORIGIN, REDIRECT, TEST_COOKIE_KEY};
