@@ -1,11 +1,13 @@
 //! Test support shared by the crates' integration tests: the real OpenID
 //! Connect provider (`dev/provider.mjs`, npm `oidc-provider`) on a free
 //! loopback port, a browser-like client that signs in through its forms,
-//! a real Redis and a real Prometheus; the test app's origin and cookie
-//! keys, the BFF's test settings, stub servers and free ports.
+//! a real Redis and a real Prometheus, the example API; the test app's
+//! origin and cookie keys, the BFF's test settings, stub servers and free
+//! ports.
 
 pub mod bff_settings;
 mod direct_flow;
+mod example_api;
 mod faults;
 mod login_forms;
 mod port;
@@ -16,6 +18,7 @@ mod stub;
 mod test_app;
 
 pub use direct_flow::Tokens;
+pub use example_api::{spawn_example_api, spawn_example_api_for};
 pub use faults::{Fault, FaultProxy};
 pub use login_forms::{Browser, LoginError};
 pub use port::free_port;

@@ -220,18 +220,7 @@ async fn a_storm_of_browsers_loses_nothing_and_never_sees_a_5xx() {
         ..ProviderOptions::default()
     })
     .await;
-    let options = provider.options();
-    let api = th_example_api::Application::build(
-        "127.0.0.1:0",
-        th_example_api::VerifierSettings {
-            issuer: provider.issuer().to_owned(),
-            audience: options.api_audience.clone(),
-            gateway_client_id: None,
-        },
-    )
-    .unwrap();
-    let api_base = format!("http://127.0.0.1:{}", api.port());
-    tokio::spawn(api.run_until_stopped());
+    let api_base = th_testkit::spawn_example_api(&provider);
     let mut settings = AppOptions::for_issuer(provider.issuer());
     // A provider queueing a burst of sign-ins may take a while per call.
     settings.http_timeout_secs = 30;

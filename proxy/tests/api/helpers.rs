@@ -6,15 +6,15 @@ use std::time::Duration;
 use th_cookies::{
     AccessTokenPayload, CookieKind, CookieSettings, KeySetting, RequestCookies, Secret, Vault,
 };
-use th_example_api::VerifierSettings;
 use th_proxy::app_origin::CorsSettings;
 use th_proxy::server::{Application, Settings};
 use th_proxy::{ProxyConfig, RouteConfig};
 use th_testkit::{ProviderOptions, TEST_COOKIE_KEY, TestProvider, TokenFormat, cookie_header};
 
 /// The SPA's origin and the host its requests are sent to (the proxy
-/// serves the app's host), and a stub upstream: the test kit's.
-pub use th_testkit::{APP_HOST, APP_ORIGIN, spawn_stub};
+/// serves the app's host), the example API and a stub upstream: the test
+/// kit's.
+pub use th_testkit::{APP_HOST, APP_ORIGIN, spawn_example_api, spawn_stub};
 
 /// The cookie settings the BFF would use: one fixed test key.
 pub fn cookie_settings() -> CookieSettings {
@@ -139,23 +139,6 @@ pub async fn jwt_provider() -> TestProvider {
 /// A provider issuing opaque access tokens (phantom mode).
 pub async fn opaque_provider() -> TestProvider {
     TestProvider::start(ProviderOptions::default()).await
-}
-
-/// The example API, trusting `provider`; returns its base URL.
-pub fn spawn_example_api(provider: &TestProvider) -> String {
-    let options = provider.options();
-    let app = th_example_api::Application::build(
-        "127.0.0.1:0",
-        VerifierSettings {
-            issuer: provider.issuer().to_owned(),
-            audience: options.api_audience.clone(),
-            gateway_client_id: Some(options.introspect_client_id.clone()),
-        },
-    )
-    .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    base
 }
 
 /// One route, defaults otherwise.
