@@ -113,6 +113,11 @@ EXAMPLE_API_LISTEN=127.0.0.1:9100 EXAMPLE_API_ISSUER=http://127.0.0.1:9000 \
 pids+=($!)
 wait_for http://127.0.0.1:9100/healthz "the example API" "$state/example-api.log"
 
+# The browser test's BFF runs this same file (dev/e2e/stack.mjs), with its
+# ports, issuer, origin and key overridden through TH_ variables as here;
+# it starts its own processes because it needs free ports (it may run beside
+# this stack), a release build served with CloudFront's headers instead of
+# `trunk serve`, and a stack per test it can stop. docs/spa.md has the why.
 echo "==> starting the BFF"
 env "${store_env[@]}" TH_COOKIES__KEYS="[{ id = \"dev\", key = \"$(cat "$key_file")\" }]" \
   target/debug/bff --config dev/bff.dev.toml >"$state/bff.log" 2>&1 3>&- &

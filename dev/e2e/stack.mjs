@@ -5,13 +5,21 @@
 // /api to the BFF, so the page and the BFF share one origin. With
 // `sessionStore: 'redis'`, also a redis-server (nothing saved) that the BFF
 // keeps its sessions in.
+//
+// The BFF runs with the local stack's own settings, dev/bff.dev.toml (as
+// scripts/dev.sh starts it), so the browser test checks the settings a
+// developer runs. Only what must differ is overridden, through the `TH_`
+// environment variables production uses too: the ports (free ones here,
+// fixed ones there, so that tests may run beside a running dev stack), the
+// issuer, the app's origin, a fresh cookie key, the session store, and more
+// log detail. The Rust tests start the BFF differently again, in-process,
+// from th_testkit::bff_settings (docs/spa.md says why).
 
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 
@@ -117,7 +125,9 @@ function contentSecurityPolicy(indexHtml) {
 
 /** Serves dist/ like CloudFront (SPA routing, COEP/COOP/CSP) and proxies
  * /bff and /api to the BFF, as `trunk serve` does: the prefixes themselves
- * and everything under them. */
+ * and everything under them, with `Host` rewritten to the BFF's address and
+ * the browser's host in `X-Forwarded-Host` (dev/bff.dev.toml reads it there,
+ * as the production BFF reads it behind CloudFront and the load balancer). */
 async function startSpaServer(port, distDir, bffPort) {
   const indexHtml = fs.readFileSync(path.join(distDir, 'index.html'), 'utf8');
   const securityHeaders = {
@@ -132,7 +142,13 @@ async function startSpaServer(port, distDir, bffPort) {
     const url = new URL(req.url, 'http://spa');
     if (/^\/(bff|api)(\/|$)/.test(url.pathname)) {
       const upstream = http.request(
-        { host: '127.0.0.1', port: bffPort, method: req.method, path: req.url, headers: req.headers },
+        {
+          host: '127.0.0.1',
+          port: bffPort,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: `127.0.0.1:${bffPort}`, 'x-forwarded-host': req.headers.host },
+        },
         (answer) => {
           res.writeHead(answer.statusCode, answer.headers);
           answer.pipe(res);
@@ -170,7 +186,6 @@ async function startSpaServer(port, distDir, bffPort) {
 export async function startStack({ accessTokenTtl, sessionStore = 'cookie', logs = '' }) {
   const logDir = path.join(root, 'artifacts', 'browser-logs', logs);
   fs.mkdirSync(logDir, { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'th-e2e-'));
   const [providerPort, apiPort, bffPort, spaPort] = [
     await freePort(),
     await freePort(),
@@ -203,11 +218,10 @@ export async function startStack({ accessTokenTtl, sessionStore = 'cookie', logs
             }),
       ),
     );
-    fs.rmSync(tmp, { recursive: true, force: true });
   };
 
   try {
-    let storeSettings = '';
+    let storeEnv = {};
     if (sessionStore === 'redis') {
       const redisPort = await freePort();
       const redis = start(
@@ -219,13 +233,7 @@ export async function startStack({ accessTokenTtl, sessionStore = 'cookie', logs
       );
       children.push(redis);
       await waitRedis(redisPort, redis);
-      storeSettings = `
-[session]
-store = "redis"
-
-[redis]
-url = "redis://127.0.0.1:${redisPort}"
-`;
+      storeEnv = { TH_SESSION__STORE: 'redis', TH_REDIS__URL: `redis://127.0.0.1:${redisPort}` };
     } else if (sessionStore !== 'cookie') {
       throw new Error(`unknown session store ${sessionStore}`);
     }
@@ -235,11 +243,9 @@ url = "redis://127.0.0.1:${redisPort}"
       process.execPath,
       [path.join(root, 'dev', 'provider.mjs')],
       {
+        // The clients and secrets are the provider's defaults, which are
+        // dev/bff.dev.toml's.
         PROVIDER_PORT: String(providerPort),
-        CLIENT_ID: 'token-handler',
-        CLIENT_SECRET: 'e2e-secret',
-        INTROSPECT_CLIENT_ID: 'api-gateway',
-        INTROSPECT_CLIENT_SECRET: 'e2e-introspect-secret',
         REDIRECT_URIS: `${spaOrigin}/`,
         POST_LOGOUT_REDIRECT_URIS: `${spaOrigin}/`,
         ACCESS_TOKEN_TTL: String(accessTokenTtl),
@@ -267,43 +273,27 @@ url = "redis://127.0.0.1:${redisPort}"
     children.push(api);
     await waitHttp(`http://127.0.0.1:${apiPort}/healthz`, 'the example API', api);
 
-    const config = path.join(tmp, 'bff.toml');
-    fs.writeFileSync(
-      config,
-      `listen = "127.0.0.1:${bffPort}"
-
-[oidc]
-issuer = "${issuer}"
-client_id = "token-handler"
-client_secret = "e2e-secret"
-redirect_uri = "${spaOrigin}/"
-post_logout_redirect_uri = "${spaOrigin}/"
-scopes = ["openid", "profile", "email", "offline_access"]
-extra_authorize_params = { prompt = "consent" }
-
-[cors]
-allowed_origins = ["${spaOrigin}"]
-
-[cookies]
-secure = false
-keys = [{ id = "e2e", key = "${crypto.randomBytes(32).toString('base64')}" }]
-
-[log]
-format = "pretty"
-filter = "info,th_bff=debug,th_http=debug,th_proxy=debug"
-
-[[proxy.routes]]
-prefix = "/api/example"
-upstream = "http://127.0.0.1:${apiPort}"
-token_mode = "phantom"
-
-[proxy.introspection]
-issuer = "${issuer}"
-client_id = "api-gateway"
-client_secret = "e2e-introspect-secret"
-${storeSettings}`,
+    const bff = start(
+      'bff',
+      path.join(root, 'target', 'debug', 'bff'),
+      ['--config', path.join(root, 'dev', 'bff.dev.toml')],
+      {
+        TH_LISTEN: `127.0.0.1:${bffPort}`,
+        TH_OIDC__ISSUER: issuer,
+        TH_OIDC__REDIRECT_URI: `${spaOrigin}/`,
+        TH_OIDC__POST_LOGOUT_REDIRECT_URI: `${spaOrigin}/`,
+        TH_CORS__ALLOWED_ORIGINS: `["${spaOrigin}"]`,
+        TH_COOKIES__KEYS: `[{ id = "e2e", key = "${crypto.randomBytes(32).toString('base64')}" }]`,
+        TH_LOG__FILTER: 'info,th_bff=debug,th_http=debug,th_proxy=debug',
+        TH_METRICS__LISTEN: '127.0.0.1:0',
+        // The file's one route, to this stack's example API: an array is
+        // replaced whole, so the route is written out again.
+        TH_PROXY__ROUTES: `[{ prefix = "/api/example", upstream = "http://127.0.0.1:${apiPort}", token_mode = "phantom" }]`,
+        TH_PROXY__INTROSPECTION__ISSUER: issuer,
+        ...storeEnv,
+      },
+      logDir,
     );
-    const bff = start('bff', path.join(root, 'target', 'debug', 'bff'), ['--config', config], {}, logDir);
     children.push(bff);
     await waitHttp(`http://127.0.0.1:${bffPort}/readyz`, 'the BFF', bff);
 

@@ -1,8 +1,10 @@
 //! The example API against the real provider: it accepts only access-token
 //! JWTs the provider signed for it, and says who called.
 
-use th_example_api::{Application, Echo, VerifierSettings};
-use th_testkit::{ProviderOptions, TestProvider, TokenFormat};
+use th_example_api::Echo;
+use th_testkit::{
+    ProviderOptions, TestProvider, TokenFormat, spawn_example_api, spawn_example_api_for,
+};
 
 async fn jwt_provider() -> TestProvider {
     TestProvider::start(ProviderOptions {
@@ -10,21 +12,6 @@ async fn jwt_provider() -> TestProvider {
         ..Default::default()
     })
     .await
-}
-
-fn spawn_api(provider: &TestProvider, audience: &str) -> String {
-    let app = Application::build(
-        "127.0.0.1:0",
-        VerifierSettings {
-            issuer: provider.issuer().to_owned(),
-            audience: audience.to_owned(),
-            gateway_client_id: Some(provider.options().introspect_client_id.clone()),
-        },
-    )
-    .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    base
 }
 
 async fn call(base: &str, token: Option<&str>) -> reqwest::Response {
@@ -38,7 +25,7 @@ async fn call(base: &str, token: Option<&str>) -> reqwest::Response {
 #[tokio::test]
 async fn access_token_for_this_api_is_accepted_with_its_sub_and_scopes() {
     let provider = jwt_provider().await;
-    let api = spawn_api(&provider, &provider.options().api_audience);
+    let api = spawn_example_api(&provider);
     let tokens = provider.tokens_for("alice", "openid api").await;
 
     let response = call(&api, Some(&tokens.access_token)).await;
@@ -53,7 +40,7 @@ async fn access_token_for_this_api_is_accepted_with_its_sub_and_scopes() {
 #[tokio::test]
 async fn request_without_a_token_is_401() {
     let provider = jwt_provider().await;
-    let api = spawn_api(&provider, &provider.options().api_audience);
+    let api = spawn_example_api(&provider);
     let response = call(&api, None).await;
     assert_eq!(response.status(), 401);
     assert!(response.headers().contains_key("www-authenticate"));
@@ -62,7 +49,7 @@ async fn request_without_a_token_is_401() {
 #[tokio::test]
 async fn token_for_another_audience_is_401() {
     let provider = jwt_provider().await;
-    let api = spawn_api(&provider, "http://another-api.local");
+    let api = spawn_example_api_for(&provider, "http://another-api.local");
     let tokens = provider.tokens_for("alice", "openid api").await;
     assert_eq!(call(&api, Some(&tokens.access_token)).await.status(), 401);
 }
@@ -70,7 +57,7 @@ async fn token_for_another_audience_is_401() {
 #[tokio::test]
 async fn id_token_is_not_an_access_token() {
     let provider = jwt_provider().await;
-    let api = spawn_api(&provider, "token-handler");
+    let api = spawn_example_api_for(&provider, "token-handler");
     let tokens = provider.tokens_for("alice", "openid api").await;
     let id_token = tokens.id_token.expect("an ID token");
     assert_eq!(call(&api, Some(&id_token)).await.status(), 401);
@@ -79,7 +66,7 @@ async fn id_token_is_not_an_access_token() {
 #[tokio::test]
 async fn token_with_a_tampered_signature_is_401() {
     let provider = jwt_provider().await;
-    let api = spawn_api(&provider, &provider.options().api_audience);
+    let api = spawn_example_api(&provider);
     let tokens = provider.tokens_for("alice", "openid api").await;
     let mut parts: Vec<String> = tokens.access_token.split('.').map(str::to_owned).collect();
     let signature = &mut parts[2];
@@ -91,7 +78,7 @@ async fn token_with_a_tampered_signature_is_401() {
 #[tokio::test]
 async fn opaque_token_is_401() {
     let provider = TestProvider::start(ProviderOptions::default()).await;
-    let api = spawn_api(&provider, &provider.options().api_audience);
+    let api = spawn_example_api(&provider);
     let tokens = provider.tokens_for("alice", "openid").await;
     assert_eq!(call(&api, Some(&tokens.access_token)).await.status(), 401);
 }

@@ -8,11 +8,14 @@
 //! * The request rules it shares with the BFF (guards, error body, request
 //!   ids, metrics, telemetry, the settings loader) are the `th-http` crate.
 //!
-//! A request's path through this crate: `route.rs` (which upstream, and
-//! `path.rs`'s one rule for the path it receives) →
-//! `access_token.rs` (the cookie) → `phantom.rs` (phantom mode only) →
-//! `headers.rs` → `forward.rs` (streams both ways, over `upstream.rs`'s pool)
-//! → `error.rs` (statuses).
+//! A request's path through this crate: the route's scope runs the CSRF
+//! guard, then `forward.rs`'s handler takes each step in turn: `route.rs`
+//! (the upstream's path, by `path.rs`'s one rule) → `access_token.rs` (the
+//! session's token) → `phantom.rs` (phantom mode only) → `headers.rs` (what
+//! goes upstream, with the bearer token) → `upstream.rs`'s pool (one more
+//! try for a safe, bodiless request the upstream closed under it) → back
+//! through `headers.rs`, the body streamed under `idle_timeout.rs`.
+//! `error.rs` turns any step's failure into the contract's status.
 
 mod access_token;
 pub mod config;
@@ -180,7 +183,7 @@ mod tests {
         let settings = CookieSettings {
             keys: vec![KeySetting {
                 id: "k1".into(),
-                key: Secret::new(th_testkit::bff_settings::TEST_COOKIE_KEY.to_owned()),
+                key: Secret::new(th_testkit::TEST_COOKIE_KEY.to_owned()),
             }],
             ..Default::default()
         };

@@ -11,14 +11,17 @@
 //! and the provider, which share the machine, are not counted.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use th_testkit::{Browser, ProviderOptions, TestProvider};
+use th_testkit::bff_settings::bff_settings;
+use th_testkit::{
+    APP_HOST as HOST, APP_ORIGIN as APP, Browser, ProviderOptions, REDIRECT, TestProvider,
+    cookie_header, free_port,
+};
 
-use th_testkit::bff_settings::{APP_HOST as HOST, APP_ORIGIN as APP, REDIRECT, bff_settings};
-/// base64 of bytes 0..32: a fixed cookie key for a local measurement.
+/// Idle keep-alive connections held open for the RSS measurement.
 const IDLE_CONNECTIONS: usize = 1000;
 
 #[tokio::main]
@@ -30,10 +33,7 @@ async fn main() {
     let logins: u32 = args.next().map_or(300, |n| n.parse().expect("a number"));
 
     let provider = TestProvider::start(ProviderOptions::default()).await;
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = free_port();
     let dir = std::env::temp_dir().join(format!("th-bff-costs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     let config = dir.join("bff.toml");
@@ -232,11 +232,7 @@ fn merge(jar: &mut String, set_cookies: &[String]) {
             pairs.push((name.to_owned(), value.to_owned()));
         }
     }
-    *jar = pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    *jar = cookie_header(pairs);
 }
 
 /// Connections that made one request each and stay open, idle.

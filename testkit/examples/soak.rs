@@ -47,11 +47,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use th_testkit::bff_settings::bff_settings;
 use th_testkit::{
-    Browser, Fault, FaultProxy, ProviderOptions, TestProvider, TestRedis, TokenFormat,
+    APP_HOST as HOST, APP_ORIGIN as APP, Browser, Fault, FaultProxy, ProviderOptions, REDIRECT,
+    TestProvider, TestRedis, TokenFormat, cookie_header, free_port,
 };
 
-use th_testkit::bff_settings::{APP_HOST as HOST, APP_ORIGIN as APP, REDIRECT, bff_settings};
 const MAX_JSON: usize = 16 * 1024;
 const ROUTE_MAX_BODY: usize = 64 * 1024;
 
@@ -577,13 +578,7 @@ impl SoakBrowser {
             request = request.header("x-csrf", "1");
         }
         if !self.jar.is_empty() {
-            let cookie = self
-                .jar
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            request = request.header("cookie", cookie);
+            request = request.header("cookie", cookie_header(&self.jar));
         }
         if let Some(json) = json {
             request = request
@@ -708,13 +703,6 @@ fn sigterm(pid: u32) {
         .status()
         .expect("kill runs");
     assert!(status.success(), "kill -TERM {pid}");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 async fn wait_for(url: &str) {

@@ -7,7 +7,6 @@
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -25,10 +24,7 @@ impl TestPrometheus {
     /// Starts one scraping `targets` (`host:port`, path `/metrics`) every
     /// second, and waits until it is ready.
     pub async fn start(targets: &[String]) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free loopback port");
+        let port = crate::free_port();
         let dir = std::env::temp_dir().join(format!("th-test-prometheus-{port}"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("data")).expect("a temporary folder");

@@ -39,8 +39,8 @@ impl Default for ProviderOptions {
         Self {
             client_id: "token-handler".into(),
             client_secret: "test-client-secret".into(),
-            redirect_uris: vec!["https://app.example.test/".into()],
-            post_logout_redirect_uris: vec!["https://app.example.test/".into()],
+            redirect_uris: vec![crate::REDIRECT.into()],
+            post_logout_redirect_uris: vec![crate::REDIRECT.into()],
             access_token_ttl_secs: 3600,
             token_format: TokenFormat::Opaque,
             api_audience: "http://api.local".into(),

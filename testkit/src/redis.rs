@@ -7,7 +7,7 @@
 //! only at that stop), for tests of a store that goes away and comes back.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -26,10 +26,7 @@ pub struct TestRedis {
 impl TestRedis {
     /// Starts one and waits until it answers `PING`.
     pub fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free loopback port");
+        let port = crate::free_port();
         let dir = std::env::temp_dir().join(format!("th-test-redis-{port}"));
         std::fs::create_dir_all(&dir).expect("a temporary folder");
         let mut redis = Self {

@@ -7,8 +7,19 @@
 //!   session key. The server can then end a session: logout deletes it, and
 //!   a copied cookie set stops working at once.
 //!
-//! The handlers and the API proxy (through [`StoreTokens`]) read and write
-//! sessions only through this trait, so they do not change with the store.
+//! With `[redis]` set, either store also has a [`SessionRegistry`]: what
+//! only a server can remember (sessions by provider session and user, the
+//! cookie store's deny-list, a refresh's turn), so even the cookie store
+//! then ends copied cookies at logout and serves back-channel logout.
+//!
+//! The handlers and the API proxy (through [`StoreTokens`]) reach tokens
+//! only through this trait. Where a set-up can do more or less, a handler
+//! asks the trait, never the store's type: `registry()` (back-channel
+//! logout, a refresh's turn across replicas), `shares_state()` (how a
+//! refresh that waited its turn finds the result), `sessions()` (the list
+//! of sessions, Redis store only). The login cookie (state, nonce and
+//! verifier while a login is under way) is no session and not behind this
+//! seam: `routes/login.rs` seals it with the key ring itself.
 
 mod agent;
 mod cookie_store;

@@ -2,16 +2,14 @@
 //! upstream as a bearer token; the browser's cookies do not.
 
 use crate::helpers::{AppOptions, spawn_app};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use th_testkit::{ProviderOptions, TestProvider};
+use actix_web::{HttpRequest, HttpResponse, web};
+use th_testkit::{APP_HOST, ProviderOptions, TestProvider, spawn_stub};
 
 /// An upstream that reports what it received (never the token itself).
 pub async fn start_upstream(issuer: String) -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    let server = HttpServer::new(move || {
+    spawn_stub(move |cfg| {
         let issuer = issuer.clone();
-        App::new().default_service(web::to(move |req: HttpRequest| {
+        cfg.default_service(web::to(move |req: HttpRequest| {
             let issuer = issuer.clone();
             async move {
                 let auth = req
@@ -42,14 +40,8 @@ pub async fn start_upstream(issuer: String) -> String {
                     "origin_verify": header(&req, "x-origin-verify"),
                 }))
             }
-        }))
+        }));
     })
-    .workers(1)
-    .listen(listener)
-    .unwrap()
-    .run();
-    tokio::spawn(server);
-    base
 }
 
 fn header(req: &HttpRequest, name: &str) -> Option<String> {
@@ -86,10 +78,7 @@ async fn the_clients_forwarded_headers_and_the_origin_secret_never_reach_the_ups
         b["xff"], "127.0.0.1",
         "only the connecting peer, no trusted hop"
     );
-    assert_eq!(
-        b["xfh"], "app.example.test",
-        "the app host, from configuration"
-    );
+    assert_eq!(b["xfh"], APP_HOST, "the app host, from configuration");
     assert_eq!(b["xfp"], "https", "the app origin's scheme");
     assert!(b["forwarded"].is_null(), "{b}");
     assert!(b["origin_verify"].is_null(), "{b}");

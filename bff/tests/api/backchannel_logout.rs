@@ -5,10 +5,10 @@
 //! without Redis the endpoint says it cannot. And one refresh at a time per
 //! session across BFF processes.
 
-use crate::helpers::{AppOptions, REDIRECT, TestApp, query_param, spawn_app_toml};
+use crate::helpers::{AppOptions, TestApp, query_param, spawn_app_toml};
 use crate::stub_issuer::{StubIssuer, TokenAnswer, signed, signed_by_unknown_key};
 use serde_json::{Value, json};
-use th_testkit::TestRedis;
+use th_testkit::{REDIRECT, TestRedis};
 
 const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
@@ -405,10 +405,7 @@ async fn ten_concurrent_refreshes_in_one_process_without_redis_make_one_token_ca
 async fn the_real_provider_ends_the_session_through_the_back_channel() {
     for store in ["cookie", "redis"] {
         let redis = TestRedis::start();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap()
-            .port();
+        let port = th_testkit::free_port();
         let provider = th_testkit::TestProvider::start(th_testkit::ProviderOptions {
             backchannel_logout_uri: Some(format!("http://127.0.0.1:{port}/bff/backchannel-logout")),
             ..Default::default()

@@ -1,6 +1,7 @@
 //! The binary: `--help`, and settings errors that name the setting.
 
 use std::process::Command;
+use th_testkit::TEST_COOKIE_KEY;
 
 fn bff() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bff"));
@@ -43,7 +44,10 @@ fn check(toml: &str) -> (bool, String) {
     )
 }
 
-const GOOD: &str = r#"
+/// A whole, valid settings file.
+fn good() -> String {
+    format!(
+        r#"
 [oidc]
 issuer = "https://id.example.com"
 client_id = "bff"
@@ -52,18 +56,20 @@ redirect_uri = "https://app.example.com/"
 [cors]
 allowed_origins = ["https://app.example.com"]
 [cookies]
-keys = [{ id = "k1", key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8" }]
-"#;
+keys = [{{ id = "k1", key = "{TEST_COOKIE_KEY}" }}]
+"#
+    )
+}
 
 #[test]
 fn a_valid_file_passes_check_config() {
-    let (ok, err) = check(GOOD);
+    let (ok, err) = check(&good());
     assert!(ok, "{err}");
 }
 
 #[test]
 fn a_short_cookie_key_is_named() {
-    let (ok, err) = check(&GOOD.replace("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8", "c2hvcnQ"));
+    let (ok, err) = check(&good().replace(TEST_COOKIE_KEY, "c2hvcnQ"));
     assert!(!ok);
     assert!(
         err.contains("cookies.keys") && err.contains("32 bytes"),
@@ -73,14 +79,14 @@ fn a_short_cookie_key_is_named() {
 
 #[test]
 fn a_missing_issuer_is_named() {
-    let (ok, err) = check(&GOOD.replace("issuer = \"https://id.example.com\"\n", ""));
+    let (ok, err) = check(&good().replace("issuer = \"https://id.example.com\"\n", ""));
     assert!(!ok);
     assert!(err.contains("issuer"), "{err}");
 }
 
 #[test]
 fn an_origin_that_is_not_an_origin_is_named() {
-    let (ok, err) = check(&GOOD.replace(
+    let (ok, err) = check(&good().replace(
         "[\"https://app.example.com\"]",
         "[\"https://app.example.com/path\"]",
     ));
@@ -90,7 +96,7 @@ fn an_origin_that_is_not_an_origin_is_named() {
 
 #[test]
 fn the_client_secret_never_appears_in_errors() {
-    let (ok, err) = check(&GOOD.replace(
+    let (ok, err) = check(&good().replace(
         "client_secret = \"s\"",
         "client_secret = \"hunter2-secret\"\nbogus = 1",
     ));

@@ -1,11 +1,10 @@
 //! Bad cookies are "no session" (401 or logged out), never a 500; keys rotate.
 
 use crate::helpers::{
-    AppOptions, KEY_1, KEY_2, TestApp, spawn_app, spawn_on_cookies_with_provider,
-    spawn_with_provider,
+    AppOptions, TestApp, spawn_app, spawn_on_cookies_with_provider, spawn_with_provider,
 };
 use th_cookies::{CookieKey, KeyRing};
-use th_testkit::{ProviderOptions, TestProvider};
+use th_testkit::{ProviderOptions, TEST_COOKIE_KEY, TEST_COOKIE_KEY_2, TestProvider};
 
 async fn logged_in() -> (TestProvider, TestApp) {
     let (provider, mut app) = spawn_with_provider().await;
@@ -94,7 +93,7 @@ async fn key_rotation_keeps_old_cookies_working() {
 
     // A new key goes first; the old one stays to open existing cookies.
     let mut rotated = AppOptions::for_issuer(provider.issuer());
-    rotated.keys = vec![("k2", KEY_2), ("k1", KEY_1)];
+    rotated.keys = vec![("k2", TEST_COOKIE_KEY_2), ("k1", TEST_COOKIE_KEY)];
     let mut after = spawn_app(rotated).await;
     after.jar = before.jar.clone();
     assert_eq!(after.session().await.body["isLoggedIn"], true);
@@ -107,7 +106,7 @@ async fn key_rotation_keeps_old_cookies_working() {
 
     // Once the old key is dropped, its cookies no longer open.
     let mut only_new = AppOptions::for_issuer(provider.issuer());
-    only_new.keys = vec![("k2", KEY_2)];
+    only_new.keys = vec![("k2", TEST_COOKIE_KEY_2)];
     let mut dropped = spawn_app(only_new).await;
     dropped.jar = before.jar.clone();
     assert_eq!(dropped.session().await.body["isLoggedIn"], false);

@@ -1,8 +1,8 @@
 //! The contract's CSRF header, Origin allow-list and CORS.
 
-use crate::helpers::{AppOptions, SPA, spawn_app_toml, spawn_with_provider};
+use crate::helpers::{AppOptions, spawn_app_toml, spawn_with_provider};
 use reqwest::Method;
-use th_testkit::{ProviderOptions, TestProvider};
+use th_testkit::{APP_HOST, APP_ORIGIN, ProviderOptions, TestProvider};
 
 const BFF_ENDPOINTS: [(&str, &str); 7] = [
     ("POST", "/bff/login/start"),
@@ -21,8 +21,8 @@ async fn missing_csrf_header_is_403() {
         let response = app
             .http
             .request(method.parse().unwrap(), format!("{}{path}", app.base))
-            .header("origin", SPA)
-            .header("host", "app.example.test")
+            .header("origin", APP_ORIGIN)
+            .header("host", APP_HOST)
             .json(&serde_json::json!({}))
             .send()
             .await
@@ -119,8 +119,8 @@ async fn an_explicit_cross_origin_caller_gets_credentialed_cors_and_the_csrf_hea
     const DEV: &str = "https://dev.example.test";
     let provider = TestProvider::start(ProviderOptions::default()).await;
     let toml = AppOptions::for_issuer(provider.issuer()).toml().replace(
-        &format!("allowed_origins = [\"{SPA}\"]"),
-        &format!("allowed_origins = [\"{SPA}\"]\ncross_origin = [\"{DEV}\"]"),
+        &format!("allowed_origins = [\"{APP_ORIGIN}\"]"),
+        &format!("allowed_origins = [\"{APP_ORIGIN}\"]\ncross_origin = [\"{DEV}\"]"),
     );
     let app = spawn_app_toml(&toml).await;
     let response = app

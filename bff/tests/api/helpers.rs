@@ -6,14 +6,10 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use th_bff::configuration::Settings;
 use th_bff::startup::Application;
-use th_testkit::{Browser, ProviderOptions, TestProvider};
-
-pub const SPA: &str = "https://app.example.test";
-pub const REDIRECT: &str = "https://app.example.test/";
-/// base64 of bytes 0..32.
-pub const KEY_1: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
-/// base64 of bytes 32..64.
-pub const KEY_2: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8";
+use th_testkit::bff_settings::BffSettings;
+use th_testkit::{
+    APP_ORIGIN, Browser, ProviderOptions, REDIRECT, TEST_COOKIE_KEY, TestProvider, cookie_header,
+};
 
 /// What a test may change in the BFF's settings.
 pub struct AppOptions {
@@ -30,7 +26,7 @@ impl AppOptions {
         Self {
             issuer: issuer.to_owned(),
             client_secret: ProviderOptions::default().client_secret,
-            keys: vec![("k1", KEY_1)],
+            keys: vec![("k1", TEST_COOKIE_KEY)],
             login_lifetime_secs: 600,
             http_timeout_secs: 5,
             extra_toml: String::new(),
@@ -43,38 +39,23 @@ impl AppOptions {
             .replacen("[session]", &format!("[session]\n{COOKIE_STORE}"), 1)
     }
 
+    /// The shared test settings (`th_testkit::bff_settings`) on port 0,
+    /// with this suite's `[session]` and `[limits]`, then `extra_toml`.
     pub fn toml(&self) -> String {
-        let keys = self
-            .keys
-            .iter()
-            .map(|(id, key)| format!(r#"{{ id = "{id}", key = "{key}" }}"#))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let shared = BffSettings {
+            client_secret: self.client_secret.clone(),
+            keys: self
+                .keys
+                .iter()
+                .map(|(id, key)| ((*id).to_owned(), (*key).to_owned()))
+                .collect(),
+            http_timeout_secs: Some(self.http_timeout_secs),
+            ..BffSettings::new(&self.issuer, 0)
+        };
         format!(
-            r#"
-            listen = "127.0.0.1:0"
-            [oidc]
-            issuer = "{issuer}"
-            client_id = "token-handler"
-            client_secret = "{secret}"
-            redirect_uri = "{REDIRECT}"
-            post_logout_redirect_uri = "{REDIRECT}"
-            scopes = ["openid", "profile", "email", "offline_access"]
-            extra_authorize_params = {{ prompt = "consent" }}
-            http_timeout_secs = {timeout}
-            [cors]
-            allowed_origins = ["{SPA}"]
-            [cookies]
-            keys = [{keys}]
-            [session]
-            login_lifetime_secs = {login}
-            [limits]
-            max_json_bytes = 4096
-            {extra}
-            "#,
-            issuer = self.issuer,
-            secret = self.client_secret,
-            timeout = self.http_timeout_secs,
+            "{shared}[session]\nlogin_lifetime_secs = {login}\n\
+             [limits]\nmax_json_bytes = 4096\n{extra}\n",
+            shared = shared.toml(),
             login = self.login_lifetime_secs,
             extra = self.extra_toml,
         )
@@ -150,18 +131,11 @@ pub async fn spawn_app_toml(toml: &str) -> TestApp {
     let app = Application::build(config).await.expect("server builds");
     let port = app.port();
     let metrics_port = app.metrics_port();
-    let base = format!("http://127.0.0.1:{port}");
     tokio::spawn(app.run_until_stopped());
     TestApp {
         on_redis: toml.contains("store = \"redis\""),
-        base,
-        port,
         metrics_port,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        jar: BTreeMap::new(),
+        ..TestApp::at_port(port)
     }
 }
 
@@ -180,9 +154,25 @@ pub async fn spawn_with_provider() -> (TestProvider, TestApp) {
 }
 
 impl TestApp {
+    /// A browser with an empty jar, for a BFF on the cookie store already
+    /// listening on `port` (its own process, say).
+    pub fn at_port(port: u16) -> TestApp {
+        TestApp {
+            on_redis: false,
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            metrics_port: None,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            jar: BTreeMap::new(),
+        }
+    }
+
     /// A request as the SPA makes it: `x-csrf: 1`, the SPA's `Origin`, the jar's cookies.
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.request_from(SPA, method, path)
+        self.request_from(APP_ORIGIN, method, path)
     }
 
     /// A request as an app on another allowed origin makes it.
@@ -221,11 +211,7 @@ impl TestApp {
 
     /// The jar as one `Cookie` header value.
     pub fn cookie_header(&self) -> String {
-        self.jar
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
+        cookie_header(&self.jar)
     }
 
     /// Sends, reads the answer, and applies its `Set-Cookie`s to the jar.

@@ -1,7 +1,7 @@
 //! Logins that must fail with a 4xx and leave no session.
 
-use crate::helpers::{AppOptions, REDIRECT, TestApp, query_param, spawn_app, spawn_with_provider};
-use th_testkit::{Browser, ProviderOptions, TestProvider};
+use crate::helpers::{AppOptions, TestApp, query_param, spawn_app, spawn_with_provider};
+use th_testkit::{Browser, ProviderOptions, REDIRECT, TestProvider};
 
 fn assert_no_session(app: &TestApp) {
     for suffix in ["-at", "-rt", "-id"] {

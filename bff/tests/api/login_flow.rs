@@ -1,10 +1,9 @@
 //! The whole flow against the real provider.
 
 use crate::helpers::{
-    AppOptions, REDIRECT, query_param, spawn_app_toml, spawn_on_cookies_with_provider,
-    spawn_with_provider,
+    AppOptions, query_param, spawn_app_toml, spawn_on_cookies_with_provider, spawn_with_provider,
 };
-use th_testkit::{Browser, ProviderOptions, TestProvider};
+use th_testkit::{Browser, ProviderOptions, REDIRECT, TestProvider};
 
 #[tokio::test]
 async fn full_login_sets_strict_host_cookies_and_reports_the_session() {

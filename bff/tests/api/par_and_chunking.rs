@@ -1,8 +1,8 @@
 //! Pushed authorization requests, and tokens too large for one cookie.
 
-use crate::helpers::{AppOptions, REDIRECT, query_param, spawn_app_toml};
+use crate::helpers::{AppOptions, query_param, spawn_app_toml};
 use crate::stub_issuer::{StubIssuer, login_through, signed};
-use th_testkit::{Browser, ProviderOptions, TestProvider};
+use th_testkit::{Browser, ProviderOptions, REDIRECT, TestProvider};
 
 #[tokio::test]
 async fn par_is_used_when_configured_and_advertised() {

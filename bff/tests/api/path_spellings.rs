@@ -4,6 +4,7 @@
 //! handler or the upstream without `x-csrf: 1`.
 
 use crate::api_proxy::app_with_echo_route;
+use th_testkit::APP_HOST;
 
 /// Spellings of `/bff/claims`, `/bff/session` and `/api/echo/x`.
 const SPELLINGS: [&str; 19] = [
@@ -43,7 +44,7 @@ async fn no_spelling_of_a_protected_path_passes_without_the_csrf_header() {
         let response = app
             .http
             .get(format!("{}{path}", app.base))
-            .header("host", "app.example.test")
+            .header("host", APP_HOST)
             .header("cookie", &cookie)
             .send()
             .await

@@ -1,15 +1,12 @@
 //! The provider down, slow or broken: 502/504 with a JSON error, never a 500.
 
-use crate::helpers::{AppOptions, REDIRECT, TestApp, query_param, spawn_app};
+use crate::helpers::{AppOptions, TestApp, query_param, spawn_app};
 use crate::stub_issuer::{StubIssuer, TokenAnswer};
 use std::time::Duration;
-use th_testkit::{Fault, FaultProxy, ProviderOptions, TestProvider};
+use th_testkit::{Fault, FaultProxy, ProviderOptions, REDIRECT, TestProvider, free_port};
 
 fn closed_port_issuer() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let issuer = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-    drop(listener);
-    issuer
+    format!("http://127.0.0.1:{}", free_port())
 }
 
 #[tokio::test]

@@ -2,12 +2,14 @@
 //! others ended; only the user's own, only on the app that asks, and only
 //! with the Redis store.
 
-use crate::helpers::{REDIRECT, SPA, TestApp, spawn_app_toml, spawn_on_cookies_with_provider};
+use crate::helpers::{TestApp, spawn_app_toml, spawn_on_cookies_with_provider};
 use crate::redis_store::app_on;
 use crate::several_apps::{ADMIN, ADMIN_REDIRECT, two_apps_provider, two_apps_toml};
 use reqwest::Method;
 use serde_json::{Value, json};
-use th_testkit::{Browser, ProviderOptions, TestProvider, TestRedis};
+use th_testkit::{
+    APP_HOST, APP_ORIGIN, Browser, ProviderOptions, REDIRECT, TestProvider, TestRedis,
+};
 
 const CHROME_LINUX: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
 
@@ -51,10 +53,10 @@ async fn three_devices_of_ida(
     let mut phone = laptop.clone_handle();
     let mut tablet = laptop.clone_handle();
     let mut someone_else = laptop.clone_handle();
-    login_from(&mut laptop, SPA, REDIRECT, "ida", CHROME_LINUX).await;
-    login_from(&mut phone, SPA, REDIRECT, "ida", "SomeApp/1.0").await;
-    login_from(&mut tablet, SPA, REDIRECT, "ida", CHROME_LINUX).await;
-    login_from(&mut someone_else, SPA, REDIRECT, "jon", CHROME_LINUX).await;
+    login_from(&mut laptop, APP_ORIGIN, REDIRECT, "ida", CHROME_LINUX).await;
+    login_from(&mut phone, APP_ORIGIN, REDIRECT, "ida", "SomeApp/1.0").await;
+    login_from(&mut tablet, APP_ORIGIN, REDIRECT, "ida", CHROME_LINUX).await;
+    login_from(&mut someone_else, APP_ORIGIN, REDIRECT, "jon", CHROME_LINUX).await;
     (laptop, phone, tablet, someone_else)
 }
 
@@ -158,8 +160,8 @@ async fn ids_in_other_spellings_or_of_another_user_end_nothing() {
     let bare = reqwest::Client::new()
         .delete(format!("{}/bff/sessions/{id}", laptop.base))
         .header("cookie", laptop.cookie_header())
-        .header("origin", SPA)
-        .header("host", "app.example.test")
+        .header("origin", APP_ORIGIN)
+        .header("host", APP_HOST)
         .send()
         .await
         .unwrap();
@@ -188,7 +190,7 @@ async fn another_apps_sessions_are_not_listed_nor_ended() {
         + &format!("\n[redis]\nurl = \"{}\"\n", redis.url());
     let mut app = spawn_app_toml(&toml).await;
     let mut admin = app.clone_handle();
-    login_from(&mut app, SPA, REDIRECT, "kim", CHROME_LINUX).await;
+    login_from(&mut app, APP_ORIGIN, REDIRECT, "kim", CHROME_LINUX).await;
     login_from(&mut admin, ADMIN, ADMIN_REDIRECT, "kim", CHROME_LINUX).await;
     let (_, sessions) = list(&mut app).await;
     assert_eq!(sessions.len(), 1, "{sessions:?}");

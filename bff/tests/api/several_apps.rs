@@ -1,10 +1,10 @@
 //! One BFF for several app hosts (the `wasm_clients` of the deployment):
 //! each login comes back to the app that started it.
 
-use crate::helpers::{AppOptions, REDIRECT, SPA, query_param, spawn_app_toml};
+use crate::helpers::{AppOptions, query_param, spawn_app_toml};
 use reqwest::Method;
 use serde_json::json;
-use th_testkit::{Browser, ProviderOptions, TestProvider};
+use th_testkit::{APP_ORIGIN, Browser, ProviderOptions, REDIRECT, TestProvider};
 
 pub const ADMIN: &str = "https://admin.example.test";
 pub const ADMIN_REDIRECT: &str = "https://admin.example.test/";
@@ -34,8 +34,8 @@ pub fn two_apps_toml(provider: &TestProvider) -> String {
             &format!("extra_redirect_uris = [\"{ADMIN_REDIRECT}\"]\nhttp_timeout_secs"),
         )
         .replace(
-            &format!("allowed_origins = [\"{SPA}\"]"),
-            &format!("allowed_origins = [\"{SPA}\", \"{ADMIN}\"]"),
+            &format!("allowed_origins = [\"{APP_ORIGIN}\"]"),
+            &format!("allowed_origins = [\"{APP_ORIGIN}\", \"{ADMIN}\"]"),
         )
         // A route whose upstream is never reached in these tests.
         + "\n[proxy]\n[[proxy.routes]]\nprefix = \"/api/nowhere\"\nupstream = \"http://127.0.0.1:9\"\n"
@@ -100,7 +100,7 @@ async fn an_apps_origin_on_another_apps_host_is_403() {
             .http
             .request(method.clone(), format!("{}{path}", app.base))
             .header("host", "admin.example.test")
-            .header("origin", SPA)
+            .header("origin", APP_ORIGIN)
             .header("x-csrf", "1")
             .json(&json!({}))
             .send()

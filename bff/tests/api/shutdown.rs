@@ -13,11 +13,7 @@ async fn sigterm_lets_the_calls_in_flight_finish_refuses_new_ones_and_exits_0() 
     let upstream = crate::api_proxy::start_upstream(provider.issuer().to_owned()).await;
     let upstream_port: u16 = upstream.rsplit(':').next().unwrap().parse().unwrap();
     let held = FaultProxy::start(([127, 0, 0, 1], upstream_port).into());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = th_testkit::free_port();
     let mut options = AppOptions::for_issuer(provider.issuer());
     options.extra_toml = format!(
         "[proxy]\n[[proxy.routes]]\nprefix = \"/api/echo\"\nupstream = \"{}\"\n",

@@ -14,11 +14,11 @@
 //! is several requests to one Node process on a 2-core machine);
 //! `bench/storm.sh` runs 200.
 
-use crate::helpers::{AppOptions, REDIRECT, TestApp, spawn_app_toml};
+use crate::helpers::{AppOptions, TestApp, spawn_app_toml};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use th_testkit::{Browser, ProviderOptions, TestProvider, TokenFormat};
+use th_testkit::{Browser, ProviderOptions, REDIRECT, TestProvider, TokenFormat};
 
 /// What the storm saw, over every browser.
 #[derive(Default, Debug)]
@@ -80,24 +80,9 @@ fn fail(tally: &Shared, what: String) {
 }
 
 /// One browser's life. `stays` says whether it ends signed in.
-async fn browser(base: String, i: usize, stays: bool, tally: Shared) {
+async fn browser(port: u16, i: usize, stays: bool, tally: Shared) {
     let user = format!("storm-{i}");
-    let port = base
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    let mut app = TestApp {
-        on_redis: false,
-        base,
-        port,
-        metrics_port: None,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        jar: BTreeMap::new(),
-    };
+    let mut app = TestApp::at_port(port);
     // Sign in, through the provider's own forms.
     let start = login_start(&app);
     let start = counted(&tally, &mut app, start).await;
@@ -235,18 +220,7 @@ async fn a_storm_of_browsers_loses_nothing_and_never_sees_a_5xx() {
         ..ProviderOptions::default()
     })
     .await;
-    let options = provider.options();
-    let api = th_example_api::Application::build(
-        "127.0.0.1:0",
-        th_example_api::VerifierSettings {
-            issuer: provider.issuer().to_owned(),
-            audience: options.api_audience.clone(),
-            gateway_client_id: None,
-        },
-    )
-    .unwrap();
-    let api_base = format!("http://127.0.0.1:{}", api.port());
-    tokio::spawn(api.run_until_stopped());
+    let api_base = th_testkit::spawn_example_api(&provider);
     let mut settings = AppOptions::for_issuer(provider.issuer());
     // A provider queueing a burst of sign-ins may take a while per call.
     settings.http_timeout_secs = 30;
@@ -275,7 +249,7 @@ async fn a_storm_of_browsers_loses_nothing_and_never_sees_a_5xx() {
     let tally: Shared = Arc::default();
     let started = Instant::now();
     let tasks: Vec<_> = (0..count)
-        .map(|i| tokio::spawn(browser(app.base.clone(), i, i % 2 == 1, tally.clone())))
+        .map(|i| tokio::spawn(browser(app.port, i, i % 2 == 1, tally.clone())))
         .collect();
     for task in tasks {
         task.await.expect("a browser panicked");

@@ -2,12 +2,14 @@
 //! a JWKS and a token endpoint whose answer each test chooses (forged ID
 //! tokens, 500s, slowness, malformed JSON). The real provider will not do these.
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::web::ServiceConfig;
+use actix_web::{HttpResponse, web};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use th_testkit::spawn_stub_knowing_base;
 
 const SIGNING_KEY: &str = include_str!("fixtures/test-only-signing-key.pem");
 const SIGNING_PUBLIC: &str = include_str!("fixtures/test-only-signing-public.pem");
@@ -60,26 +62,20 @@ impl StubIssuer {
             revoked: Vec::new(),
             jwks_fetches: 0,
         }));
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let issuer = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
-        let state = web::Data::new((issuer.clone(), scenario.clone()));
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .route(
-                    "/.well-known/openid-configuration",
-                    web::get().to(discovery),
-                )
-                .route("/jwks", web::get().to(jwks))
-                .route("/token", web::post().to(token))
-                .route("/userinfo", web::get().to(userinfo))
-                .route("/revoke", web::post().to(revoke))
-        })
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-        tokio::spawn(server);
+        let issuer = spawn_stub_knowing_base(|issuer| {
+            let state = web::Data::new((issuer.to_owned(), scenario.clone()));
+            move |cfg: &mut ServiceConfig| {
+                cfg.app_data(state.clone())
+                    .route(
+                        "/.well-known/openid-configuration",
+                        web::get().to(discovery),
+                    )
+                    .route("/jwks", web::get().to(jwks))
+                    .route("/token", web::post().to(token))
+                    .route("/userinfo", web::get().to(userinfo))
+                    .route("/revoke", web::post().to(revoke));
+            }
+        });
         Self { issuer, scenario }
     }
 
@@ -108,7 +104,8 @@ pub async fn login_through(
     stub: &StubIssuer,
     make: impl FnOnce(&StubIssuer, &str) -> String,
 ) -> crate::helpers::Answer {
-    use crate::helpers::{REDIRECT, query_param};
+    use crate::helpers::query_param;
+    use th_testkit::REDIRECT;
     let start = app.login_start(None).await;
     assert_eq!(start.status, 200, "{:?}", start.body);
     let url = start.body["authorizationUrl"].as_str().unwrap();

@@ -2,9 +2,10 @@
 //! writes or clears every token, every refresh stays with the session's
 //! user, no token outlives the session, logout revokes both tokens.
 
-use crate::helpers::{Answer, AppOptions, REDIRECT, TestApp, query_param, spawn_app_toml};
+use crate::helpers::{Answer, AppOptions, TestApp, query_param, spawn_app_toml};
 use crate::stub_issuer::{StubIssuer, TokenAnswer, signed};
 use serde_json::{Value, json};
+use th_testkit::REDIRECT;
 
 /// Logs in through the stub, whose token endpoint answers `body(id_token)`.
 async fn login_answering(

@@ -5,9 +5,9 @@
 //! meanwhile, and the route works again as soon as the fault ends.
 
 use crate::helpers::{AppOptions, TestApp, spawn_app};
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use std::time::{Duration, Instant};
-use th_testkit::{Fault, FaultProxy, ProviderOptions, TestProvider};
+use th_testkit::{Fault, FaultProxy, ProviderOptions, TestProvider, spawn_stub};
 
 /// Bytes of the large answer.
 const LARGE: usize = 256 * 1024;
@@ -15,27 +15,21 @@ const LARGE: usize = 256 * 1024;
 /// An upstream with a small JSON answer at `/small` and a large one
 /// (`LARGE` bytes, with its length) at `/large`.
 fn start_upstream() -> std::net::SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = HttpServer::new(|| {
-        App::new()
-            .route(
-                "/large",
-                web::get().to(|| async { HttpResponse::Ok().body(vec![b'x'; LARGE]) }),
-            )
-            .default_service(web::to(|req: HttpRequest| async move {
-                HttpResponse::Ok().json(serde_json::json!({
-                    "path": req.path(),
-                    "bearer": req.headers().contains_key("authorization"),
-                }))
+    let base = spawn_stub(|cfg| {
+        cfg.route(
+            "/large",
+            web::get().to(|| async { HttpResponse::Ok().body(vec![b'x'; LARGE]) }),
+        )
+        .default_service(web::to(|req: HttpRequest| async move {
+            HttpResponse::Ok().json(serde_json::json!({
+                "path": req.path(),
+                "bearer": req.headers().contains_key("authorization"),
             }))
-    })
-    .workers(1)
-    .listen(listener)
-    .unwrap()
-    .run();
-    tokio::spawn(server);
-    addr
+        }));
+    });
+    base.trim_start_matches("http://")
+        .parse()
+        .expect("the stub's address")
 }
 
 /// A signed-in browser on a BFF whose route `/api/up` reaches the upstream

@@ -3,7 +3,6 @@
 
 use crate::helpers::TestApp;
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -75,18 +74,9 @@ impl BffProcess {
         Self { shell, lines, port }
     }
 
+    /// A browser with an empty jar, calling this BFF.
     pub fn app(&self) -> TestApp {
-        TestApp {
-            on_redis: false,
-            base: format!("http://127.0.0.1:{}", self.port),
-            port: self.port,
-            metrics_port: None,
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            jar: BTreeMap::new(),
-        }
+        TestApp::at_port(self.port)
     }
 
     /// Every line so far.

@@ -9,18 +9,17 @@ mod bff_process;
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
-#[path = "../common/upstream.rs"]
-mod upstream;
 
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use bff_process::BffProcess;
-use helpers::{AppOptions, KEY_1, REDIRECT, query_param};
+use helpers::{AppOptions, query_param};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use th_cookies::{CookieKind, RequestCookies};
-use th_testkit::{Browser, ProviderOptions, TestProvider};
-use upstream::spawn_upstream;
+use th_testkit::{
+    Browser, ProviderOptions, REDIRECT, TEST_COOKIE_KEY, TestProvider, cookie_header, spawn_stub,
+};
 
 /// The request id a JSON log line was written under, if any.
 fn request_id(line: &Value) -> Option<&str> {
@@ -33,17 +32,19 @@ fn request_id(line: &Value) -> Option<&str> {
 
 /// An upstream that answers what it saw: the request id and the bearer token.
 async fn start_upstream() -> String {
-    spawn_upstream(|req: HttpRequest| async move {
-        let header = |name: &str| {
-            req.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        HttpResponse::Ok().json(serde_json::json!({
-            "request_id": header("x-request-id"),
-            "authorization": header("authorization"),
-        }))
+    spawn_stub(|cfg| {
+        cfg.default_service(web::to(|req: HttpRequest| async move {
+            let header = |name: &str| {
+                req.headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            HttpResponse::Ok().json(serde_json::json!({
+                "request_id": header("x-request-id"),
+                "authorization": header("authorization"),
+            }))
+        }));
     })
 }
 
@@ -143,11 +144,7 @@ fn secrets_in_cookies(jar: &BTreeMap<String, String>, out: &mut Vec<String>) {
         .unwrap()
         .validate()
         .unwrap();
-    let header = jar
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let header = cookie_header(jar);
     let cookies = RequestCookies::parse([header.as_str()]);
     for kind in CookieKind::ALL {
         let Ok(bytes) = config.vault.read(&cookies, kind) else {
@@ -194,7 +191,10 @@ async fn scan_a_whole_run(redis: Option<&th_testkit::TestRedis>) {
     }
     let bff = BffProcess::start(&toml).await;
     let mut app = bff.app();
-    let mut secrets: Vec<String> = vec![KEY_1.to_owned(), ProviderOptions::default().client_secret];
+    let mut secrets: Vec<String> = vec![
+        TEST_COOKIE_KEY.to_owned(),
+        ProviderOptions::default().client_secret,
+    ];
 
     // A login, step by step: the login cookie (state, nonce, verifier),
     // then the code and state the provider sends back.

@@ -10,20 +10,19 @@
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
-#[path = "../common/upstream.rs"]
-mod upstream;
 
-use actix_web::{HttpRequest, HttpResponse};
-use helpers::{AppOptions, REDIRECT, TestApp, spawn_app_toml};
+use actix_web::{HttpRequest, HttpResponse, web};
+use helpers::{AppOptions, TestApp, spawn_app_toml};
 use std::collections::BTreeSet;
 use std::time::Duration;
-use th_testkit::{ProviderOptions, TestPrometheus, TestProvider};
-use upstream::spawn_upstream;
+use th_testkit::{ProviderOptions, REDIRECT, TestPrometheus, TestProvider, spawn_stub};
 
 /// An upstream that answers 200 with a small JSON body.
 async fn start_upstream() -> String {
-    spawn_upstream(|req: HttpRequest| async move {
-        HttpResponse::Ok().json(serde_json::json!({ "path": req.path() }))
+    spawn_stub(|cfg| {
+        cfg.default_service(web::to(|req: HttpRequest| async move {
+            HttpResponse::Ok().json(serde_json::json!({ "path": req.path() }))
+        }));
     })
 }
 

@@ -11,18 +11,15 @@ mod bff_process;
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
-#[path = "../common/upstream.rs"]
-mod upstream;
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use bff_process::BffProcess;
 use helpers::AppOptions;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use th_testkit::{ProviderOptions, TestProvider};
-use upstream::spawn_upstream;
+use th_testkit::{ProviderOptions, TestProvider, spawn_stub};
 
 /// One received span: its name, ids (hex) and attributes.
 #[derive(Debug, Clone)]
@@ -45,14 +42,9 @@ fn hex(bytes: &[u8]) -> String {
 async fn start_receiver() -> (String, Received) {
     let received: Received = Arc::default();
     let sink = received.clone();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!(
-        "http://127.0.0.1:{}/v1/traces",
-        listener.local_addr().unwrap().port()
-    );
-    let server = HttpServer::new(move || {
+    let base = spawn_stub(move |cfg| {
         let sink = sink.clone();
-        App::new().route(
+        cfg.route(
             "/v1/traces",
             web::post().to(move |body: web::Bytes| {
                 let sink = sink.clone();
@@ -90,25 +82,23 @@ async fn start_receiver() -> (String, Received) {
                         .finish()
                 }
             }),
-        )
-    })
-    .workers(1)
-    .listen(listener)
-    .unwrap()
-    .run();
-    tokio::spawn(server);
+        );
+    });
+    let url = format!("{base}/v1/traces");
     (url, received)
 }
 
 /// An upstream that answers the `traceparent` it received.
 async fn start_upstream() -> String {
-    spawn_upstream(|req: HttpRequest| async move {
-        let traceparent = req
-            .headers()
-            .get("traceparent")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        HttpResponse::Ok().json(serde_json::json!({ "traceparent": traceparent }))
+    spawn_stub(|cfg| {
+        cfg.default_service(web::to(|req: HttpRequest| async move {
+            let traceparent = req
+                .headers()
+                .get("traceparent")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            HttpResponse::Ok().json(serde_json::json!({ "traceparent": traceparent }))
+        }));
     })
 }
 

@@ -1,7 +1,7 @@
 //! The binary: settings errors name the setting and exit with 2, as the BFF's do.
 
 use std::process::Command;
-use th_testkit::bff_settings::TEST_COOKIE_KEY;
+use th_testkit::TEST_COOKIE_KEY;
 
 /// Runs `proxy --config <file with toml>` with no `TH_` variables of the
 /// test's own; the exit code and stderr.

@@ -88,11 +88,7 @@ async fn upstreams_own_401_is_passed_through() {
 
 #[tokio::test]
 async fn upstream_refusing_connections_is_502() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = th_testkit::free_port();
     let proxy = spawn_proxy(one_route("/api/x", &format!("http://127.0.0.1:{port}"))).await;
     let response = proxy.get("/api/x/a", "opaque-token").await;
     assert_error(response, 502, "upstream_unavailable").await;

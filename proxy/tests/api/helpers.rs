@@ -1,31 +1,27 @@
 //! Starts the pieces on 127.0.0.1, port 0: the proxy (the same server as the
 //! `proxy` binary), the example API, stub upstreams.
 
-use actix_web::web::ServiceConfig;
-use actix_web::{App, HttpServer};
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 use th_cookies::{
     AccessTokenPayload, CookieKind, CookieSettings, KeySetting, RequestCookies, Secret, Vault,
 };
-use th_example_api::VerifierSettings;
 use th_http::app_origin::CorsSettings;
 use th_proxy::server::{Application, Settings};
 use th_proxy::{ProxyConfig, RouteConfig};
-use th_testkit::{ProviderOptions, TestProvider, TokenFormat};
+use th_testkit::{ProviderOptions, TEST_COOKIE_KEY, TestProvider, TokenFormat, cookie_header};
 
-/// The SPA's origin in these tests.
-pub const APP_ORIGIN: &str = "https://app.example.test";
-/// The host the SPA's requests are sent to (the proxy serves the app's host).
-pub const APP_HOST: &str = "app.example.test";
+/// The SPA's origin and the host its requests are sent to (the proxy
+/// serves the app's host), the example API and a stub upstream: the test
+/// kit's.
+pub use th_testkit::{APP_HOST, APP_ORIGIN, spawn_example_api, spawn_stub};
 
 /// The cookie settings the BFF would use: one fixed test key.
 pub fn cookie_settings() -> CookieSettings {
     CookieSettings {
         keys: vec![KeySetting {
             id: "test-1".into(),
-            key: Secret::new("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"),
+            key: Secret::new(TEST_COOKIE_KEY),
         }],
         ..Default::default()
     }
@@ -95,18 +91,18 @@ impl TestProxy {
             app: None,
             session: None,
         };
-        self.vault
-            .write_json(
-                &RequestCookies::default(),
-                CookieKind::Access,
-                &payload,
-                Duration::from_secs(3600),
-            )
-            .unwrap()
-            .iter()
-            .map(|c| format!("{}={}", c.name(), c.value()))
-            .collect::<Vec<_>>()
-            .join("; ")
+        cookie_header(
+            self.vault
+                .write_json(
+                    &RequestCookies::default(),
+                    CookieKind::Access,
+                    &payload,
+                    Duration::from_secs(3600),
+                )
+                .unwrap()
+                .iter()
+                .map(|c| (c.name(), c.value())),
+        )
     }
 
     /// A request as the SPA sends it: the CSRF header and its origin.
@@ -143,39 +139,6 @@ pub async fn jwt_provider() -> TestProvider {
 /// A provider issuing opaque access tokens (phantom mode).
 pub async fn opaque_provider() -> TestProvider {
     TestProvider::start(ProviderOptions::default()).await
-}
-
-/// The example API, trusting `provider`; returns its base URL.
-pub fn spawn_example_api(provider: &TestProvider) -> String {
-    let options = provider.options();
-    let app = th_example_api::Application::build(
-        "127.0.0.1:0",
-        VerifierSettings {
-            issuer: provider.issuer().to_owned(),
-            audience: options.api_audience.clone(),
-            gateway_client_id: Some(options.introspect_client_id.clone()),
-        },
-    )
-    .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    base
-}
-
-/// A stub upstream built from `routes`; returns its base URL.
-pub fn spawn_stub<F>(routes: F) -> String
-where
-    F: Fn(&mut ServiceConfig) + Send + Clone + 'static,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let server = HttpServer::new(move || App::new().configure(routes.clone()))
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run();
-    tokio::spawn(server);
-    base
 }
 
 /// One route, defaults otherwise.

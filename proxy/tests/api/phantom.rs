@@ -194,11 +194,7 @@ async fn token_the_provider_does_not_know_is_401() {
 
 #[tokio::test]
 async fn phantom_mode_with_the_provider_unreachable_is_502() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = th_testkit::free_port();
     let intro = IntrospectionConfig {
         issuer: format!("http://127.0.0.1:{port}"),
         endpoint: None,
