@@ -310,12 +310,14 @@ for round in $(seq "$ROUNDS"); do
   for target in "${TARGET_LIST[@]}"; do
     out="$WORK/$target-$round"
     before=$(cpu_ticks "${SERVER_PID[$target]}")
+    # shellcheck disable=SC2016 # awk's field, for cpu_ticks
     user_before=$(FIELDS='$14' cpu_ticks "${SERVER_PID[$target]}")
     redis_before=$(cpu_ticks "$REDIS_PID")
     commandstats >"$out.redis-before"
     load "$target" "$DURATION" "$out.json"
     commandstats >"$out.redis-after"
     after=$(cpu_ticks "${SERVER_PID[$target]}")
+    # shellcheck disable=SC2016
     user_after=$(FIELDS='$14' cpu_ticks "${SERVER_PID[$target]}")
     redis_after=$(cpu_ticks "$REDIS_PID")
     echo "$(( (after - before) * 1000000 / TICKS ))" >"$out.cpu_us"

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# The user-space instructions per proxied request, counted by valgrind's
+# callgrind: ours (the `proxy` binary, one worker, a valid session cookie,
+# every rule applied) and nginx (`proxy_pass` with upstream keepalive, one
+# worker), against the same upstream as bench/proxy.sh (nginx answering a
+# fixed JSON body, not measured).
+#
+# Why: CPU time per request (bench/proxy.sh) needs a quiet machine; an
+# instruction count does not. It is the same on a busy machine, so a code
+# change can be judged by it (A/B: OURS_BIN=<another build>). What it does
+# not see: the kernel's share (TCP, system calls, scheduling), which
+# bench/proxy.sh's "CPU / request" includes; and callgrind counts each
+# iteration of `rep movs`/`rep stos` as an instruction, so large
+# memset/memcpy weigh more here than on the CPU.
+#
+# Environment: REQUESTS (measured, default 20000, after 2000 to warm up),
+# CONNECTIONS (default 8), TARGETS ("ours nginx"), OURS_BIN (default the
+# release build; a build with symbols adds the top functions:
+# CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only;
+# its examples/session_cookie must be built beside it),
+# TOP (functions listed, default 25). Tools: valgrind (apt), oha, nginx.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+REQUESTS=${REQUESTS:-20000}
+CONNECTIONS=${CONNECTIONS:-8}
+TARGETS=${TARGETS:-ours nginx}
+TOP=${TOP:-25}
+UP_PORT=${UP_PORT:-18580}
+OURS_PORT=${OURS_PORT:-18582}
+NGINX_PORT=${NGINX_PORT:-18583}
+
+command -v valgrind >/dev/null || { echo "==> installing valgrind"; apt-get install -y -qq valgrind >/dev/null; }
+command -v oha >/dev/null || { echo "==> installing oha"; cargo install oha --locked; }
+command -v nginx >/dev/null || { echo "nginx is missing: bash scripts/setup.sh" >&2; exit 1; }
+
+if [[ -z ${OURS_BIN:-} ]]; then
+  cargo build --release --locked -p th-proxy --bin proxy --example session_cookie
+  TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+  OURS_BIN="$TARGET_DIR/release/proxy"
+fi
+# The cookie maker of the same build (its key ring code is the proxy's).
+COOKIE_BIN="$(dirname "$OURS_BIN")/examples/session_cookie"
+
+WORK=$(mktemp -d /tmp/th-callgrind.XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+mkdir -p "$WORK/tmp"
+
+common="daemon off; master_process off; worker_processes 1; events { worker_connections 1024; }"
+paths="access_log off; keepalive_requests 1000000;
+  client_body_temp_path $WORK/tmp/b; proxy_temp_path $WORK/tmp/p; fastcgi_temp_path $WORK/tmp/f;
+  uwsgi_temp_path $WORK/tmp/u; scgi_temp_path $WORK/tmp/s;"
+cat >"$WORK/upstream.conf" <<CONF
+$common error_log $WORK/up.err warn; pid $WORK/up.pid;
+http { $paths
+  server { listen 127.0.0.1:$UP_PORT;
+    location / { default_type application/json; return 200 '{"sub":"bench","scopes":["openid","api"],"ok":true}'; } } }
+CONF
+# The same proxy_pass as bench/proxy.sh's nginx target.
+cat >"$WORK/nginx.conf" <<CONF
+$common error_log $WORK/nginx.err warn; pid $WORK/nginx.pid;
+http { $paths
+  upstream api { server 127.0.0.1:$UP_PORT; keepalive 256; }
+  server { listen 127.0.0.1:$NGINX_PORT;
+    location /api/example/ {
+      proxy_pass http://api/; proxy_http_version 1.1;
+      proxy_set_header Connection ""; proxy_set_header Cookie "";
+      proxy_set_header Authorization "Bearer bench-token";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme; proxy_set_header X-Forwarded-Host \$host; } } }
+CONF
+KEY=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+cat >"$WORK/proxy.toml" <<CONF
+listen = "127.0.0.1:$OURS_PORT"
+workers = 1
+
+[cors]
+allowed_origins = ["http://127.0.0.1:8080"]
+
+[cookies]
+keys = [{ id = "bench", key = "$KEY" }]
+
+[[proxy.routes]]
+prefix = "/api/example"
+upstream = "http://127.0.0.1:$UP_PORT"
+CONF
+COOKIE=$("$COOKIE_BIN" "$WORK/proxy.toml" "bench-opaque-access-token-0123456789abcdef")
+
+nginx -c "$WORK/upstream.conf" & PIDS+=("$!")
+
+declare -A URL=(
+  [ours]="http://127.0.0.1:$OURS_PORT/api/example/things"
+  [nginx]="http://127.0.0.1:$NGINX_PORT/api/example/things"
+)
+load() { # url requests output
+  oha --no-tui --output-format json -n "$2" -c "$CONNECTIONS" \
+    -H "x-csrf: 1" -H "cookie: $COOKIE" -H "accept: application/json" "$1" >"$3"
+}
+
+# As bench/proxy.sh runs it (not `env RUST_LOG=...`: valgrind would count
+# `env`, not what it executes).
+export RUST_LOG=warn
+read -r -a TARGET_LIST <<<"$TARGETS"
+for target in "${TARGET_LIST[@]}"; do
+  case $target in
+    ours) cmd=("$OURS_BIN" --config "$WORK/proxy.toml") ;;
+    nginx) cmd=(nginx -c "$WORK/nginx.conf") ;;
+    *) echo "unknown target $target" >&2; exit 1 ;;
+  esac
+  valgrind --tool=callgrind --callgrind-out-file="$WORK/$target.out" "${cmd[@]}" \
+    >"$WORK/$target.log" 2>&1 & pid=$!; PIDS+=("$pid")
+  for _ in $(seq 120); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' -H "x-csrf: 1" -H "cookie: $COOKIE" "${URL[$target]}") == 200 ]] && break
+    sleep 0.5
+  done
+  load "${URL[$target]}" 2000 /dev/null
+  callgrind_control -z "$pid" >/dev/null
+  load "${URL[$target]}" "$REQUESTS" "$WORK/$target.json"
+  callgrind_control -d "$pid" >/dev/null
+  sleep 1
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+done
+
+python3 - "$WORK" "$REQUESTS" "$TOP" "${TARGET_LIST[@]}" <<'PY'
+import collections, glob, json, re, sys
+work, n, top, targets = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+
+def exclusive(path):
+    """Instructions by function, without what it calls (callgrind's format:
+    a cost line after `calls=` is the callee's, not the caller's)."""
+    names, by_fn, fn, skip = {}, collections.Counter(), "?", False
+    for line in open(path):
+        if line.startswith("fn="):
+            m = re.match(r"fn=\((\d+)\)(?: (.*))?", line.rstrip("\n"))
+            if m and m.group(2):
+                names[m.group(1)] = m.group(2)
+            fn = names.get(m.group(1), "?") if m else line[3:].strip()
+        elif line.startswith("cfn="):
+            m = re.match(r"cfn=\((\d+)\)(?: (.*))?", line.rstrip("\n"))
+            if m and m.group(2):
+                names[m.group(1)] = m.group(2)
+        elif line.startswith("calls="):
+            skip = True
+        elif line[:1].isdigit() or line[:1] in "+-*":
+            parts = line.split()
+            if len(parts) < 2:
+                continue
+            if skip:
+                skip = False
+            else:
+                by_fn[fn] += int(parts[1])
+    return by_fn
+
+per_request = {}
+for target in targets:
+    run = json.load(open(f"{work}/{target}.json"))
+    codes = run["statusCodeDistribution"]
+    # The dump after zeroing: the measured requests alone.
+    dumps = sorted(glob.glob(f"{work}/{target}.out.*"))
+    by_fn = exclusive(dumps[-1])
+    total = sum(by_fn.values())
+    per_request[target] = total / n
+    print(f"\n{target}: {total / n:,.0f} instructions per request in user space "
+          f"({n} requests, status {codes})")
+    for f, c in by_fn.most_common(top):
+        print(f"  {c / n:8,.0f}  {100 * c / total:4.1f} %  {f[:110]}")
+if "ours" in per_request and "nginx" in per_request:
+    print(f"\nours / nginx, instructions per request: "
+          f"{per_request['ours'] / per_request['nginx']:.2f}x")
+PY
