@@ -15,5 +15,5 @@ pub use direct_flow::Tokens;
 pub use faults::{Fault, FaultProxy};
 pub use login_forms::{Browser, LoginError};
 pub use prometheus::TestPrometheus;
-pub use provider::{ProviderOptions, TestProvider, TokenFormat};
+pub use provider::{ProviderOptions, ReceivedTraceparent, TestProvider, TokenFormat};
 pub use redis::TestRedis;
