@@ -21,7 +21,11 @@
 // listens, and exits when its standard input closes, so a test that dies does
 // not leave it behind. A line "rotate" on its standard input rotates the
 // signing key (the JWKS then lists only the new one; grants and tokens live
-// on) and prints {"rotated": "<new kid>"}.
+// on) and prints {"rotated": "<new kid>"}. A line "traceparents" prints
+// {"traceparents": [{"method", "path", "traceparent"}…]}: the W3C trace
+// context of the latest requests that carried one (the BFF's, when its
+// traces are on), so a test can see that the provider's calls continue the
+// trace.
 
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -161,7 +165,18 @@ function start(signingKey) {
 // write must not kill the provider (EPIPE).
 process.stdout.on('error', () => {});
 let handler = start(newSigningKey());
-server.on('request', (req, res) => handler(req, res));
+// Only requests that carry a trace context, and only the latest few: a
+// benchmark's storm without traces records nothing. The path without its
+// query, which may hold a code or a token.
+const traceparents = [];
+server.on('request', (req, res) => {
+  const traceparent = req.headers.traceparent;
+  if (traceparent) {
+    traceparents.push({ method: req.method, path: req.url.split('?')[0], traceparent });
+    if (traceparents.length > 100) traceparents.shift();
+  }
+  handler(req, res);
+});
 process.stdout.write(`${JSON.stringify({ issuer, listens })}\n`);
 const commands = readline.createInterface({ input: process.stdin });
 commands.on('line', (line) => {
@@ -169,6 +184,8 @@ commands.on('line', (line) => {
     const key = newSigningKey();
     handler = start(key);
     process.stdout.write(`${JSON.stringify({ rotated: key.kid })}\n`);
+  } else if (line.trim() === 'traceparents') {
+    process.stdout.write(`${JSON.stringify({ traceparents })}\n`);
   }
 });
 commands.on('close', () => process.exit(0));

@@ -98,6 +98,7 @@ module "bff" {
   egress_tcp_ports           = var.bff_egress_tcp_ports
   session_store              = var.session_store
   redis_url_secret_arn       = one(module.session_cache[*].url_secret_arn)
+  metrics_sidecar            = var.bff_metrics_sidecar
 
   # The BFF's non-secret settings; the client secret, the cookie keys and
   # the session cache's URL come from Secrets Manager (see the task

@@ -253,3 +253,9 @@ variable "session_cache_snapshot_retention_days" {
     error_message = "session_cache_snapshot_retention_days must be 0 to 35."
   }
 }
+
+variable "bff_metrics_sidecar" {
+  description = "Ship the BFF's Prometheus metrics to CloudWatch (namespace TokenHandler/BFF) with an ADOT collector beside it in each task; costs CloudWatch custom metrics and log ingestion (docs/deploy.md#prometheus-metrics-in-cloudwatch)."
+  type        = bool
+  default     = false
+}

@@ -20,6 +20,9 @@ pub enum BffError {
     /// No session, or an expired or unreadable one.
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// `POST /bff/refresh` found no session, or the provider refused it.
+    #[error("{0}")]
+    RefreshRefused(crate::routes::refresh::RefreshRefused),
     /// The browser's login cannot complete (state mismatch, no login in
     /// progress, the code refused…). The SPA should start again.
     #[error("{0}")]
@@ -74,7 +77,7 @@ impl ResponseError for BffError {
         match self {
             Self::BadRequest(_) | Self::LoginFailed(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::RefreshRefused(_) => StatusCode::UNAUTHORIZED,
             Self::Provider(OidcError::Timeout) => StatusCode::GATEWAY_TIMEOUT,
             Self::Provider(OidcError::Refused(_)) => StatusCode::BAD_REQUEST,
             Self::Provider(_) => StatusCode::BAD_GATEWAY,
@@ -93,7 +96,7 @@ impl ResponseError for BffError {
         let code = match self {
             Self::BadRequest(_) => codes::BAD_REQUEST,
             Self::PayloadTooLarge(_) => codes::PAYLOAD_TOO_LARGE,
-            Self::Unauthorized(_) => codes::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::RefreshRefused(_) => codes::UNAUTHORIZED,
             Self::LoginFailed(_) | Self::Provider(OidcError::Refused(_)) => codes::LOGIN_FAILED,
             Self::Provider(OidcError::Timeout) => codes::PROVIDER_TIMEOUT,
             Self::Provider(OidcError::InvalidIdToken(_)) => codes::INVALID_ID_TOKEN,

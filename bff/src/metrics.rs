@@ -60,23 +60,21 @@ pub fn login_failure_reason(error: &BffError) -> &'static str {
 
 /// The outcome of a `POST /bff/refresh`.
 pub fn refresh(outcome: &Result<(), &BffError>) {
-    let outcome = match outcome {
+    counter!(REFRESHES, "outcome" => refresh_outcome(outcome)).increment(1);
+}
+
+/// The `outcome` label of a refresh.
+fn refresh_outcome(outcome: &Result<(), &BffError>) -> &'static str {
+    match outcome {
         Ok(()) => "ok",
         // No session to refresh: the browser's cookies were gone or ended.
-        Err(BffError::Unauthorized(why))
-            if why.starts_with("no session")
-                || why.contains("has no refresh token")
-                || why.contains("session has ended") =>
-        {
-            "no_session"
-        }
+        Err(BffError::RefreshRefused(refused)) if refused.is_no_session() => "no_session",
         // The provider refused the token, or its answer failed a check.
-        Err(BffError::Unauthorized(_)) => "refused",
+        Err(BffError::RefreshRefused(_) | BffError::Unauthorized(_)) => "refused",
         Err(BffError::Provider(_)) => "unavailable",
         Err(BffError::SessionStoreUnavailable(_)) => "store_unavailable",
         Err(_) => "other",
-    };
-    counter!(REFRESHES, "outcome" => outcome).increment(1);
+    }
 }
 
 pub fn logged_out() {
@@ -156,5 +154,40 @@ pub fn store_call(operation: &str, elapsed: Duration, ok: bool) {
     histogram!(STORE_DURATION, "operation" => operation.to_owned()).record(elapsed);
     if !ok {
         counter!(STORE_ERRORS, "operation" => operation.to_owned()).increment(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routes::refresh::RefreshRefused;
+
+    fn refused(why: RefreshRefused) -> &'static str {
+        refresh_outcome(&Err(&why.into()))
+    }
+
+    #[test]
+    fn a_refresh_without_a_live_session_counts_as_no_session() {
+        for why in [
+            RefreshRefused::NoSession,
+            RefreshRefused::SessionEnded,
+            RefreshRefused::NoRefreshToken,
+        ] {
+            assert_eq!(refused(why), "no_session", "{why:?}");
+        }
+    }
+
+    #[test]
+    fn a_refresh_the_provider_or_a_check_refused_counts_as_refused() {
+        for why in [
+            RefreshRefused::ProviderRefused,
+            RefreshRefused::InvalidIdToken,
+            RefreshRefused::AccessTokenRefused,
+            RefreshRefused::NoSubject,
+            RefreshRefused::OtherUser,
+        ] {
+            assert_eq!(refused(why), "refused", "{why:?}");
+        }
+        assert_eq!(refresh_outcome(&Ok(())), "ok");
     }
 }

@@ -12,6 +12,7 @@
 
 use crate::error::BffError;
 use crate::oidc::OidcError;
+use crate::routes::refresh::RefreshRefused;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::future::Future;
@@ -41,7 +42,7 @@ impl Outcome {
     fn of(result: &Result<Vec<CookieOut>, BffError>) -> Self {
         match result {
             Ok(cookies) => Self::Refreshed(cookies.clone()),
-            Err(BffError::Unauthorized(_)) => Self::Ended,
+            Err(BffError::RefreshRefused(_) | BffError::Unauthorized(_)) => Self::Ended,
             Err(_) => Self::Failed,
         }
     }
@@ -49,9 +50,7 @@ impl Outcome {
     fn into_result(self) -> Result<Vec<CookieOut>, BffError> {
         match self {
             Self::Refreshed(cookies) => Ok(cookies),
-            Self::Ended => Err(BffError::Unauthorized(
-                "the provider refused the refresh token",
-            )),
+            Self::Ended => Err(RefreshRefused::ProviderRefused.into()),
             Self::Failed => Err(BffError::Provider(OidcError::Unavailable(
                 "a concurrent refresh of this session failed; try again".into(),
             ))),

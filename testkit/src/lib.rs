@@ -23,7 +23,7 @@ pub use faults::{Fault, FaultProxy};
 pub use login_forms::{Browser, LoginError};
 pub use port::free_port;
 pub use prometheus::TestPrometheus;
-pub use provider::{ProviderOptions, TestProvider, TokenFormat};
+pub use provider::{ProviderOptions, ReceivedTraceparent, TestProvider, TokenFormat};
 pub use redis::TestRedis;
 pub use stub::{spawn_stub, spawn_stub_knowing_base};
 pub use test_app::{

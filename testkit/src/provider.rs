@@ -52,6 +52,15 @@ impl Default for ProviderOptions {
     }
 }
 
+/// One request the provider received with a `traceparent` header.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ReceivedTraceparent {
+    pub method: String,
+    /// Without the query.
+    pub path: String,
+    pub traceparent: String,
+}
+
 /// A running provider; killed on drop.
 pub struct TestProvider {
     issuer: String,
@@ -152,20 +161,32 @@ impl TestProvider {
     /// `kid`), and its JWKS lists only that one. Its grants, sessions and
     /// tokens live on. Answers the new key's `kid`.
     pub async fn rotate_signing_key(&self) -> String {
+        let answer = self.command("rotate").await;
+        answer["rotated"].as_str().expect("the new kid").to_owned()
+    }
+
+    /// The latest requests it received that carried a W3C `traceparent`
+    /// (at most 100), oldest first.
+    pub async fn traceparents(&self) -> Vec<ReceivedTraceparent> {
+        let answer = self.command("traceparents").await;
+        serde_json::from_value(answer["traceparents"].clone()).expect("traceparents line")
+    }
+
+    /// Sends one command line on its standard input and reads its answer line.
+    async fn command(&self, command: &str) -> serde_json::Value {
         let mut stdout = self.stdout.lock().await;
         let mut stdin = self.stdin.lock().await;
         stdin
-            .write_all(b"rotate\n")
+            .write_all(format!("{command}\n").as_bytes())
             .await
             .expect("write to the provider");
         stdin.flush().await.expect("flush");
         let read =
             tokio::time::timeout(std::time::Duration::from_secs(10), stdout.next_line()).await;
         let Ok(Ok(Some(line))) = read else {
-            panic!("the provider did not confirm the key rotation")
+            panic!("the provider did not answer {command:?}")
         };
-        let answer: serde_json::Value = serde_json::from_str(&line).expect("rotation line");
-        answer["rotated"].as_str().expect("the new kid").to_owned()
+        serde_json::from_str(&line).expect("a JSON answer line")
     }
 
     /// The issuer URL (`http://127.0.0.1:<port>`).

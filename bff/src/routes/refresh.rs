@@ -19,7 +19,7 @@ pub async fn post(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     crate::metrics::refresh(&result.as_ref().map(|_| ()));
     match result {
         Ok(cookies) => with_cookies(&mut HttpResponse::NoContent(), &cookies).finish(),
-        Err(e @ BffError::Unauthorized(_)) => {
+        Err(e @ (BffError::RefreshRefused(_) | BffError::Unauthorized(_))) => {
             // The provider refused: the session is over, here and in the store.
             if let Err(end) = state.store.end(&req).await {
                 tracing::warn!(error = %end, "could not end the refused session in the store");
@@ -28,6 +28,48 @@ pub async fn post(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         }
         // The provider being down is no reason to end the session.
         Err(e) => e.error_response(),
+    }
+}
+
+/// Why a refresh answered 401 and ended the session: there was none to
+/// refresh, or the provider (or a check of its answer) refused. A variant,
+/// not a message, so `th_refresh_total` tells the two apart by type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RefreshRefused {
+    #[error("no session, or it has ended")]
+    NoSession,
+    #[error("the session has ended")]
+    SessionEnded,
+    #[error("the session has no refresh token")]
+    NoRefreshToken,
+    #[error("the provider refused the refresh token")]
+    ProviderRefused,
+    #[error("the refreshed ID token failed validation")]
+    InvalidIdToken,
+    #[error("the provider refused the refreshed access token")]
+    AccessTokenRefused,
+    #[error(
+        "the refresh answer has no ID token and the provider no userinfo to tie it to the session's user"
+    )]
+    NoSubject,
+    #[error("the refreshed tokens are for another user")]
+    OtherUser,
+}
+
+impl RefreshRefused {
+    /// The browser brought no live session (cookies gone, or the session
+    /// ended): nothing the provider said.
+    pub fn is_no_session(self) -> bool {
+        matches!(
+            self,
+            Self::NoSession | Self::SessionEnded | Self::NoRefreshToken
+        )
+    }
+}
+
+impl From<RefreshRefused> for BffError {
+    fn from(refused: RefreshRefused) -> Self {
+        Self::RefreshRefused(refused)
     }
 }
 
@@ -47,7 +89,7 @@ async fn refresh(
     };
     // Only a live session of this app gets another's refreshed cookies.
     if state.store.id_token(req, clock::now()).await?.is_none() {
-        return Err(BffError::Unauthorized("no session, or it has ended"));
+        return Err(RefreshRefused::NoSession.into());
     }
     match state.store.registry() {
         Some(registry) => shared_turn(registry, &before, req, state).await,
@@ -79,7 +121,7 @@ async fn shared_turn(
                 Some(t) if t.expose() == turn => Ok(None),
                 // It refreshed the session: the browser's cookie stays.
                 Some(_) => Ok(Some(Vec::new())),
-                None => Err(BffError::Unauthorized("the session has ended")),
+                None => Err(RefreshRefused::SessionEnded.into()),
             };
         }
         let sealed = registry.handed_over(turn).await?;
@@ -136,24 +178,16 @@ async fn refresh_now(
         .store
         .id_token(req, now)
         .await?
-        .ok_or(BffError::Unauthorized("no session, or it has ended"))?;
+        .ok_or(RefreshRefused::NoSession)?;
     let refresh_token = state
         .store
         .refresh_token(req)
         .await?
-        .ok_or(BffError::Unauthorized("the session has no refresh token"))?;
+        .ok_or(RefreshRefused::NoRefreshToken)?;
     let tokens = match state.oidc.refresh(&refresh_token).await {
         Ok(tokens) => tokens,
-        Err(OidcError::Refused(_)) => {
-            return Err(BffError::Unauthorized(
-                "the provider refused the refresh token",
-            ));
-        }
-        Err(OidcError::InvalidIdToken(_)) => {
-            return Err(BffError::Unauthorized(
-                "the refreshed ID token failed validation",
-            ));
-        }
+        Err(OidcError::Refused(_)) => return Err(RefreshRefused::ProviderRefused.into()),
+        Err(OidcError::InvalidIdToken(_)) => return Err(RefreshRefused::InvalidIdToken.into()),
         Err(e) => return Err(e.into()),
     };
     // OpenID Connect Core §12.2: a refreshed ID token is for the same user;
@@ -166,23 +200,13 @@ async fn refresh_now(
             .map(str::to_owned),
         None => match state.oidc.userinfo(&tokens.access_token).await {
             Ok(Some(info)) => info.get("sub").and_then(|s| s.as_str()).map(str::to_owned),
-            Ok(None) => {
-                return Err(BffError::Unauthorized(
-                    "the provider refused the refreshed access token",
-                ));
-            }
-            Err(OidcError::Unsupported(_)) => {
-                return Err(BffError::Unauthorized(
-                    "the refresh answer has no ID token and the provider no userinfo to tie it to the session's user",
-                ));
-            }
+            Ok(None) => return Err(RefreshRefused::AccessTokenRefused.into()),
+            Err(OidcError::Unsupported(_)) => return Err(RefreshRefused::NoSubject.into()),
             Err(e) => return Err(e.into()),
         },
     };
     if expected.is_none() || refreshed_sub != expected {
-        return Err(BffError::Unauthorized(
-            "the refreshed tokens are for another user",
-        ));
+        return Err(RefreshRefused::OtherUser.into());
     }
     save_tokens(req, state, &tokens, Some(&id), id.session_expires_at, now).await
 }

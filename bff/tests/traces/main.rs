@@ -2,8 +2,8 @@
 //! to a small receiver in this test (decoded with `opentelemetry-proto`).
 //! One API call and one refresh, each with a W3C `traceparent`: the
 //! request's span continues it, the upstream's and the provider's calls are
-//! its children, and the upstream receives the trace with its call's span as
-//! the parent.
+//! its children, and the upstream and the provider receive the trace with
+//! their call's span as the parent.
 
 #[allow(dead_code)]
 #[path = "../common/bff_process.rs"]
@@ -197,6 +197,17 @@ async fn spans_continue_the_callers_trace_through_the_proxy_and_the_provider() {
             .iter()
             .any(|(k, v)| k == "endpoint" && v.contains("token")),
         "{token:?}"
+    );
+    // The provider received the token call's own span as the parent.
+    let at_provider = provider.traceparents().await;
+    let sent = at_provider
+        .iter()
+        .find(|r| r.path.ends_with("/token") && r.traceparent.contains(REFRESH_TRACE))
+        .unwrap_or_else(|| panic!("no token call with the trace; received {at_provider:#?}"));
+    assert_eq!(
+        sent.traceparent,
+        format!("00-{REFRESH_TRACE}-{}-01", token.span_id),
+        "the provider's parent is the token call's span"
     );
 
     // Without a traceparent, a request starts a trace of its own.

@@ -184,7 +184,8 @@ resource "aws_iam_role_policy" "execution" {
 }
 
 # The task role: what the BFF's own code may call. It calls no AWS API; only
-# ECS Exec needs the SSM channel and the exec log group.
+# ECS Exec needs the SSM channel and the exec log group (and, with
+# metrics_sidecar, the collector its own log group: metrics_sidecar.tf).
 resource "aws_iam_role" "task" {
   name               = "${var.name}-bff-task"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
@@ -239,6 +240,9 @@ locals {
     },
     var.environment,
     local.redis ? { TH_SESSION__STORE = "redis" } : {},
+    # Loopback only: the sidecar in the same task scrapes it, nothing else
+    # can (metrics_sidecar.tf).
+    var.metrics_sidecar ? { TH_METRICS__LISTEN = "127.0.0.1:${var.metrics_port}" } : {},
   )
 
   # Secrets reach the container from Secrets Manager (ECS reads them with the
@@ -266,7 +270,8 @@ resource "aws_ecs_task_definition" "bff" {
     cpu_architecture        = "X86_64"
   }
 
-  container_definitions = jsonencode([{
+  # The BFF, and with metrics_sidecar the collector (metrics_sidecar.tf).
+  container_definitions = jsonencode(concat([{
     name      = local.container_name
     image     = "${aws_ecr_repository.bff.repository_url}:${var.image_deploy_tag}"
     essential = true
@@ -315,7 +320,7 @@ resource "aws_ecs_task_definition" "bff" {
         awslogs-stream-prefix = "bff"
       }
     }
-  }])
+  }], local.metrics_sidecar_containers))
 }
 
 # ---------------------------------------------------------------- service

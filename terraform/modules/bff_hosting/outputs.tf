@@ -88,3 +88,8 @@ output "target_group_arn_suffix" {
   description = "The target group's ARN suffix (CloudWatch's TargetGroup dimension)."
   value       = aws_lb_target_group.bff.arn_suffix
 }
+
+output "metrics_log_group" {
+  description = "The log group the metrics sidecar writes EMF to (null without metrics_sidecar)."
+  value       = one(aws_cloudwatch_log_group.metrics[*].name)
+}

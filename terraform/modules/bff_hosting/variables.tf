@@ -165,3 +165,50 @@ variable "redis_url_secret_arn" {
     error_message = "redis_url_secret_arn is required with session_store = \"redis\" and must be null otherwise."
   }
 }
+
+variable "metrics_sidecar" {
+  description = "Run an AWS Distro for OpenTelemetry collector beside the BFF that scrapes its Prometheus metrics on loopback and writes them to CloudWatch as EMF (docs/deploy.md#prometheus-metrics-in-cloudwatch). Off by default."
+  type        = bool
+  default     = false
+
+  # The sidecar sets the BFF's metrics listener to loopback; a second,
+  # different value from `environment` would be silently overridden.
+  validation {
+    condition     = !var.metrics_sidecar || !contains(keys(var.environment), "TH_METRICS__LISTEN")
+    error_message = "environment must not set TH_METRICS__LISTEN with metrics_sidecar: the sidecar sets it to 127.0.0.1:metrics_port."
+  }
+}
+
+variable "metrics_sidecar_image" {
+  description = "The ADOT collector image, pinned to a release (or a digest): a moving tag would change the task under a running service."
+  type        = string
+  default     = "public.ecr.aws/aws-observability/aws-otel-collector:v0.47.0"
+
+  validation {
+    condition     = can(regex("(:v[0-9]+\\.[0-9]+\\.[0-9]+|@sha256:[0-9a-f]{64})$", var.metrics_sidecar_image))
+    error_message = "metrics_sidecar_image must name a release tag (:vX.Y.Z) or a digest (@sha256:…), never latest."
+  }
+}
+
+variable "metrics_port" {
+  description = "Loopback port of the BFF's metrics listener with metrics_sidecar (never the container port)."
+  type        = number
+  default     = 9464
+
+  validation {
+    condition     = var.metrics_port != var.container_port
+    error_message = "metrics_port must differ from container_port: metrics never share the public listener."
+  }
+}
+
+variable "metrics_scrape_seconds" {
+  description = "How often the sidecar scrapes the BFF and writes to CloudWatch (s); each write is billed as log ingestion."
+  type        = number
+  default     = 60
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the metrics the sidecar ships."
+  type        = string
+  default     = "TokenHandler/BFF"
+}
