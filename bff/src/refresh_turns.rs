@@ -290,8 +290,10 @@ mod tests {
         };
         let (lead, waiter, ()) = tokio::join!(lead, waiter, release);
         assert!(matches!(lead, Err(BffError::Unauthorized(_))));
+        // The waiter hears the refusal as a refusal (401 for the browser),
+        // and its own refresh never ran.
         assert!(
-            matches!(waiter, Err(BffError::Unauthorized(_))),
+            matches!(waiter, Err(BffError::RefreshRefused(_))),
             "{waiter:?}"
         );
     }
