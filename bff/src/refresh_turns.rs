@@ -12,7 +12,6 @@
 
 use crate::error::BffError;
 use crate::oidc::OidcError;
-use crate::routes::refresh::RefreshRefused;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::future::Future;
@@ -50,7 +49,9 @@ impl Outcome {
     fn into_result(self) -> Result<Vec<CookieOut>, BffError> {
         match self {
             Self::Refreshed(cookies) => Ok(cookies),
-            Self::Ended => Err(RefreshRefused::ProviderRefused.into()),
+            Self::Ended => Err(BffError::Unauthorized(
+                "the provider refused the refresh token",
+            )),
             Self::Failed => Err(BffError::Provider(OidcError::Unavailable(
                 "a concurrent refresh of this session failed; try again".into(),
             ))),
