@@ -40,6 +40,8 @@
 # upstream and Redis on the other; the same pinning for every target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/common.sh
+source bench/common.sh
 
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -90,15 +92,7 @@ BFF_BIN=${BFF_BIN:-"$TARGET_DIR/release/bff"}        # likewise
 COOKIE_BIN="$TARGET_DIR/release/examples/session_cookie"
 SESSION_BIN="$TARGET_DIR/release/examples/bench_session"
 
-WORK=$(mktemp -d /tmp/th-bench.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-mkdir -p "$WORK/tmp"
+make_work
 
 nginx_common="
   daemon off;
@@ -171,39 +165,7 @@ prefix = "/api/example"
 upstream = "http://127.0.0.1:$UP_PORT"
 CONF
 
-# The BFF: the same key, app origin and route as the proxy. The provider is
-# a closed port: discovery fails at start and would be retried on demand,
-# but /api in bearer mode never asks it.
-bff_toml() { # port store redis?
-  cat <<CONF
-listen = "127.0.0.1:$1"
-
-[oidc]
-issuer = "http://127.0.0.1:9"
-client_id = "bench"
-client_secret = "bench"
-redirect_uri = "http://127.0.0.1:8080/"
-
-[cors]
-allowed_origins = ["http://127.0.0.1:8080"]
-
-[cookies]
-keys = [{ id = "bench", key = "$KEY" }]
-
-[session]
-store = "$2"
-
-[log]
-filter = "warn"
-
-[[proxy.routes]]
-prefix = "/api/example"
-upstream = "http://127.0.0.1:$UP_PORT"
-CONF
-  if [[ $3 == redis ]]; then
-    printf '\n[redis]\nurl = "redis://127.0.0.1:%s"\n' "$REDIS_PORT"
-  fi
-}
+# The BFF: the same key, app origin and route as the proxy (bff_toml).
 sed "s/^listen = .*/listen = \"127.0.0.1:$OURS_METRICS_PORT\"/" "$WORK/proxy.toml" >"$WORK/proxy-metrics.toml"
 printf '\n[metrics]\nlisten = "127.0.0.1:%s"\n' "${SCRAPE_PORTS[0]}" >>"$WORK/proxy-metrics.toml"
 bff_toml "$BFF_COOKIE_PORT" cookie no >"$WORK/bff-cookie.toml"
@@ -227,13 +189,6 @@ for target in bff-cookie bff-cookie-metrics bff-cookie-deny bff-redis; do
   SERVER_PID[$target]=$!; PIDS+=("$!")
 done
 
-wait_port() {
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on $1" >&2; exit 1
-}
 for port in "$REDIS_PORT" "$UP_PORT" "$NGINX_PORT" "$OURS_PORT" "$OURS_METRICS_PORT" \
   "$BFF_COOKIE_PORT" "$BFF_METRICS_PORT" "$BFF_DENY_PORT" "$BFF_REDIS_PORT" "${SCRAPE_PORTS[@]}"; do
   wait_port "$port"

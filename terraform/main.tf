@@ -156,6 +156,7 @@ module "observability" {
   cluster_name            = module.bff.cluster_name
   service_name            = module.bff.service_name
   log_group_name          = module.bff.log_group
+  prometheus_namespace    = module.bff.metrics_namespace
   create_alarm_topic      = var.create_alarm_topic
   alarm_emails            = var.alarm_emails
 }

@@ -12,7 +12,6 @@
 
 use crate::error::BffError;
 use crate::oidc::OidcError;
-use crate::routes::refresh::RefreshRefused;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::future::Future;
@@ -50,7 +49,9 @@ impl Outcome {
     fn into_result(self) -> Result<Vec<CookieOut>, BffError> {
         match self {
             Self::Refreshed(cookies) => Ok(cookies),
-            Self::Ended => Err(RefreshRefused::ProviderRefused.into()),
+            Self::Ended => Err(BffError::Unauthorized(
+                "the provider refused the refresh token",
+            )),
             Self::Failed => Err(BffError::Provider(OidcError::Unavailable(
                 "a concurrent refresh of this session failed; try again".into(),
             ))),
@@ -290,10 +291,8 @@ mod tests {
         };
         let (lead, waiter, ()) = tokio::join!(lead, waiter, release);
         assert!(matches!(lead, Err(BffError::Unauthorized(_))));
-        // The waiter hears the refusal as a refusal (401 for the browser),
-        // and its own refresh never ran.
         assert!(
-            matches!(waiter, Err(BffError::RefreshRefused(_))),
+            matches!(waiter, Err(BffError::Unauthorized(_))),
             "{waiter:?}"
         );
     }

@@ -129,3 +129,20 @@ def test_deploy_md_explains_every_alarm(obs):
     for alarm in ALARMS:
         suffix = alarm.replace("_", "-")
         assert f"`<name>-{suffix}`" in section, suffix
+
+
+def test_the_dashboard_shows_the_sidecars_metrics_only_with_the_sidecar(obs, root, bff):
+    assert obs.variables["prometheus_namespace"]["default"] is None
+    assert root.modules["observability"]["prometheus_namespace"] == "${module.bff.metrics_namespace}"
+    assert bff.outputs["metrics_namespace"]["value"] == "${var.metrics_sidecar ? var.metrics_namespace : null}"
+    body = obs.res("aws_cloudwatch_dashboard", "this")["dashboard_body"]
+    assert "local.prometheus_widgets" in body
+    widgets = obs.locals["prometheus_widgets"]
+    assert "var.prometheus_namespace == null ? [] :" in widgets
+    # Each search's dimension set and word pick one metric of the sidecar's.
+    dimensions = bff.locals["metrics_dimensions"]
+    for title, search in obs.locals["prometheus_searches"].items():
+        dims, word = search.split("} ")
+        found = [name for name, labels in dimensions.items()
+                 if sorted(labels) == sorted(dims.split(",")) and word in name]
+        assert len(found) == 1, (title, found)

@@ -93,3 +93,8 @@ output "metrics_log_group" {
   description = "The log group the metrics sidecar writes EMF to (null without metrics_sidecar)."
   value       = one(aws_cloudwatch_log_group.metrics[*].name)
 }
+
+output "metrics_namespace" {
+  description = "The CloudWatch namespace of the metrics the sidecar ships (null without metrics_sidecar)."
+  value       = var.metrics_sidecar ? var.metrics_namespace : null
+}

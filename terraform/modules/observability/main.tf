@@ -322,7 +322,7 @@ resource "aws_cloudwatch_metric_alarm" "login_failures" {
 resource "aws_cloudwatch_dashboard" "this" {
   dashboard_name = "${var.name}-bff"
   dashboard_body = jsonencode({
-    widgets = [
+    widgets = concat([
       {
         type = "alarm", x = 0, y = 0, width = 24, height = 3
         properties = {
@@ -414,6 +414,32 @@ resource "aws_cloudwatch_dashboard" "this" {
           query  = "SOURCE '${var.log_group_name}' | filter fields.message = \"login failed\" | stats count() as failures by fields.reason | sort failures desc"
         }
       },
-    ]
+    ], local.prometheus_widgets)
   })
+}
+
+# With the metrics sidecar (prometheus_namespace set): a row of the BFF's own
+# metrics. Each search names its metric's exact dimension set, which only
+# that metric has, and a word of its name, so it finds it whether or not
+# the collector kept the counter's _total suffix.
+locals {
+  prometheus_searches = {
+    "Cookies opened by key id"          = "key_id} cookie"
+    "Refreshes by outcome"              = "outcome} refresh"
+    "Upstream errors by route and kind" = "route,kind} upstream"
+  }
+  prometheus_widgets = [
+    for i, title in (var.prometheus_namespace == null ? [] : keys(local.prometheus_searches)) : {
+      type = "metric", x = 8 * i, y = 21, width = 8, height = 6
+      properties = {
+        title  = title
+        region = local.region
+        period = 300
+        metrics = [[{
+          expression = "SEARCH('{${var.prometheus_namespace},${local.prometheus_searches[title]}', 'Sum', 300)"
+          id         = "m${i}"
+        }]]
+      }
+    }
+  ]
 }

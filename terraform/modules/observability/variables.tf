@@ -93,3 +93,9 @@ variable "login_failure_min_count" {
   type        = number
   default     = 10
 }
+
+variable "prometheus_namespace" {
+  description = "The CloudWatch namespace of the BFF's own metrics when the metrics sidecar ships them (bff_hosting's metrics_namespace); null for none. Adds a dashboard row: refreshes by outcome, cookies opened by key id, upstream errors."
+  type        = string
+  default     = null
+}
