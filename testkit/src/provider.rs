@@ -131,10 +131,16 @@ impl TestProvider {
         let stdout = child.stdout.take().expect("piped stdout");
         let stdin = child.stdin.take().expect("piped stdin");
         let mut lines = BufReader::new(stdout).lines();
+        // Node loads oidc-provider in about a second; a suite starts many at
+        // once on two cores, so the wait is generous.
         let read =
-            tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line()).await;
-        let Ok(Ok(Some(line))) = read else {
-            panic!("the provider did not start; run scripts/setup.sh (npm packages in dev/)")
+            tokio::time::timeout(std::time::Duration::from_secs(60), lines.next_line()).await;
+        let line = match read {
+            Ok(Ok(Some(line))) => line,
+            Err(_) => panic!("the provider printed nothing within 60 s (a starved machine?)"),
+            Ok(_) => panic!(
+                "the provider exited before it listened; run scripts/setup.sh (npm packages in dev/)"
+            ),
         };
         let ready: serde_json::Value = serde_json::from_str(&line).expect("provider ready line");
         let issuer = ready["issuer"].as_str().expect("issuer").to_owned();
