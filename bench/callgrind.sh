@@ -14,7 +14,8 @@
 # memset/memcpy weigh more here than on the CPU.
 #
 # Environment: REQUESTS (measured, default 20000, after 2000 to warm up),
-# CONNECTIONS (default 8), TARGETS ("ours nginx"), OURS_BIN (default the
+# CONNECTIONS (default 8), TARGETS ("ours nginx"; also ours-metrics: ours
+# with [metrics] listen set), OURS_BIN (default the
 # release build; a build with symbols adds the top functions:
 # CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only;
 # its examples/session_cookie must be built beside it),
@@ -29,6 +30,8 @@ TOP=${TOP:-25}
 UP_PORT=${UP_PORT:-18580}
 OURS_PORT=${OURS_PORT:-18582}
 NGINX_PORT=${NGINX_PORT:-18583}
+OURS_METRICS_PORT=${OURS_METRICS_PORT:-18584}
+SCRAPE_PORT=${SCRAPE_PORT:-18585}
 
 command -v valgrind >/dev/null || { echo "==> installing valgrind"; apt-get install -y -qq valgrind >/dev/null; }
 command -v oha >/dev/null || { echo "==> installing oha"; cargo install oha --locked; }
@@ -90,6 +93,10 @@ keys = [{ id = "bench", key = "$KEY" }]
 prefix = "/api/example"
 upstream = "http://127.0.0.1:$UP_PORT"
 CONF
+# ours-metrics: the same with [metrics] listen set (every request counted
+# and timed).
+sed "s/^listen = .*/listen = \"127.0.0.1:$OURS_METRICS_PORT\"/" "$WORK/proxy.toml" >"$WORK/proxy-metrics.toml"
+printf '\n[metrics]\nlisten = "127.0.0.1:%s"\n' "$SCRAPE_PORT" >>"$WORK/proxy-metrics.toml"
 COOKIE=$("$COOKIE_BIN" "$WORK/proxy.toml" "bench-opaque-access-token-0123456789abcdef")
 
 nginx -c "$WORK/upstream.conf" & PIDS+=("$!")
@@ -97,6 +104,7 @@ nginx -c "$WORK/upstream.conf" & PIDS+=("$!")
 declare -A URL=(
   [ours]="http://127.0.0.1:$OURS_PORT/api/example/things"
   [nginx]="http://127.0.0.1:$NGINX_PORT/api/example/things"
+  [ours-metrics]="http://127.0.0.1:$OURS_METRICS_PORT/api/example/things"
 )
 load() { # url requests output
   oha --no-tui --output-format json -n "$2" -c "$CONNECTIONS" \
@@ -110,6 +118,7 @@ read -r -a TARGET_LIST <<<"$TARGETS"
 for target in "${TARGET_LIST[@]}"; do
   case $target in
     ours) cmd=("$OURS_BIN" --config "$WORK/proxy.toml") ;;
+    ours-metrics) cmd=("$OURS_BIN" --config "$WORK/proxy-metrics.toml") ;;
     nginx) cmd=(nginx -c "$WORK/nginx.conf") ;;
     *) echo "unknown target $target" >&2; exit 1 ;;
   esac
