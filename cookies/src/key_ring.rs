@@ -22,6 +22,10 @@ pub struct CookieKey {
     id: String,
     /// The id as a metric label, made once (opening a value allocates nothing for it).
     label: metrics::SharedString,
+    /// Its count of values opened, registered on the first one: a registry
+    /// lookup per request otherwise. Values are opened for requests, after
+    /// the server (and the metrics recorder) started.
+    opened: std::sync::OnceLock<metrics::Counter>,
     cipher: Aes256Gcm,
 }
 
@@ -91,6 +95,7 @@ impl CookieKey {
         Ok(Self {
             id: id.to_owned(),
             label: metrics::SharedString::from_shared(std::sync::Arc::<str>::from(id)),
+            opened: std::sync::OnceLock::new(),
             cipher,
         })
     }
@@ -187,7 +192,7 @@ impl KeyRing {
                 },
             )
             .map_err(|_| OpenError::Forged)?;
-        crate::metrics::opened(&key.label);
+        crate::metrics::opened(&key.opened, &key.label);
         Ok(opened)
     }
 }

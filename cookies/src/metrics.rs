@@ -6,9 +6,14 @@ use crate::OpenError;
 use th_contract::metrics::{COOKIE_FAILURES, COOKIES_OPENED};
 
 /// A value opened with the key `key_id` (an id from the ring, never one a
-/// client made up).
-pub(crate) fn opened(key_id: &metrics::SharedString) {
-    metrics::counter!(COOKIES_OPENED, "key_id" => key_id.clone()).increment(1);
+/// client made up), counted by the key's own `counter`.
+pub(crate) fn opened(
+    counter: &std::sync::OnceLock<metrics::Counter>,
+    key_id: &metrics::SharedString,
+) {
+    counter
+        .get_or_init(|| metrics::counter!(COOKIES_OPENED, "key_id" => key_id.clone()))
+        .increment(1);
 }
 
 /// A value that did not open.
