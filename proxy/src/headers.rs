@@ -8,8 +8,8 @@
 //! upstream cannot overwrite the token handler's cookies.
 //!
 //! `X-Forwarded-*` never carry the client's own words: `-For` is the trusted
-//! chain (`forwarded.rs`), `-Proto` and `-Host` are the configured app
-//! origin the request was sent to (`app_origin.rs`). The headers a proxy in
+//! chain (`th_http::forwarded`), `-Proto` and `-Host` are the configured app
+//! origin the request was sent to (`th_http::app_origin`). The headers a proxy in
 //! front adds for this server alone (`forwarded.private_headers`) stop here.
 
 use actix_web::HttpRequest;
