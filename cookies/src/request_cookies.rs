@@ -1,23 +1,23 @@
 //! The cookies a request carried, by name.
 
-use std::collections::HashMap;
-
 /// The request's cookies, parsed once from its `Cookie` header(s).
 #[derive(Debug, Default, Clone)]
 pub struct RequestCookies {
-    values: HashMap<String, String>,
+    /// In the order sent. A list, not a map: a request carries a few
+    /// cookies, and comparing names is cheaper than hashing every one (a
+    /// request full of cookies is bounded by the server's header limit, and
+    /// each lookup stays linear in it).
+    values: Vec<(String, String)>,
 }
 
 impl RequestCookies {
     /// Parses `Cookie` header values; malformed pairs are skipped, and the
     /// first of two cookies with the same name wins.
     pub fn parse<'a>(headers: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut values = HashMap::new();
+        let mut values = Vec::new();
         for header in headers {
             for cookie in cookie::Cookie::split_parse(header).flatten() {
-                values
-                    .entry(cookie.name().to_owned())
-                    .or_insert_with(|| cookie.value().to_owned());
+                values.push((cookie.name().to_owned(), cookie.value().to_owned()));
             }
         }
         Self { values }
@@ -25,12 +25,15 @@ impl RequestCookies {
 
     /// A cookie's value.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
+        self.values
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Whether a cookie of that name was sent.
     pub fn contains(&self, name: &str) -> bool {
-        self.values.contains_key(name)
+        self.values.iter().any(|(n, _)| n == name)
     }
 }
 
