@@ -11,20 +11,13 @@ pub const MAX_CHUNK_LEN: usize = 3800;
 
 /// The name of chunk `index` of the cookie `base`.
 pub(crate) fn chunk_name(base: &str, index: usize) -> String {
+    use std::fmt::Write as _;
+    // One allocation, sized up front: every request that opens a cookie
+    // asks for chunk 1.
     let mut name = String::with_capacity(base.len() + 4);
     name.push_str(base);
     if index > 0 {
-        // Not `format!`: every request that opens a cookie asks for chunk 1.
-        name.push('.');
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut n = index;
-        while n > 0 {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-        digits[at..].iter().for_each(|&d| name.push(char::from(d)));
+        let _ = write!(name, ".{index}");
     }
     name
 }
