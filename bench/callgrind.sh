@@ -22,6 +22,8 @@
 # TOP (functions listed, default 25). Tools: valgrind (apt), oha, nginx.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/common.sh
+source bench/common.sh
 
 REQUESTS=${REQUESTS:-20000}
 CONNECTIONS=${CONNECTIONS:-8}
@@ -45,58 +47,16 @@ fi
 # The cookie maker of the same build (its key ring code is the proxy's).
 COOKIE_BIN="$(dirname "$OURS_BIN")/examples/session_cookie"
 
-WORK=$(mktemp -d /tmp/th-callgrind.XXXXXX)
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-mkdir -p "$WORK/tmp"
-
-common="daemon off; master_process off; worker_processes 1; events { worker_connections 1024; }"
-paths="access_log off; keepalive_requests 1000000;
-  client_body_temp_path $WORK/tmp/b; proxy_temp_path $WORK/tmp/p; fastcgi_temp_path $WORK/tmp/f;
-  uwsgi_temp_path $WORK/tmp/u; scgi_temp_path $WORK/tmp/s;"
-cat >"$WORK/upstream.conf" <<CONF
-$common error_log $WORK/up.err warn; pid $WORK/up.pid;
-http { $paths
-  server { listen 127.0.0.1:$UP_PORT;
-    location / { default_type application/json; return 200 '{"sub":"bench","scopes":["openid","api"],"ok":true}'; } } }
-CONF
-# The same proxy_pass as bench/proxy.sh's nginx target.
-cat >"$WORK/nginx.conf" <<CONF
-$common error_log $WORK/nginx.err warn; pid $WORK/nginx.pid;
-http { $paths
-  upstream api { server 127.0.0.1:$UP_PORT; keepalive 256; }
-  server { listen 127.0.0.1:$NGINX_PORT;
-    location /api/example/ {
-      proxy_pass http://api/; proxy_http_version 1.1;
-      proxy_set_header Connection ""; proxy_set_header Cookie "";
-      proxy_set_header Authorization "Bearer bench-token";
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto \$scheme; proxy_set_header X-Forwarded-Host \$host; } } }
-CONF
+make_work
+# The same upstream, nginx proxy_pass and proxy settings as bench/proxy.sh,
+# one worker each, nginx without a master process.
+upstream_server "$UP_PORT" | nginx_conf up 1 off >"$WORK/upstream.conf"
+nginx_proxy_server "$NGINX_PORT" "$UP_PORT" | nginx_conf proxy 1 off >"$WORK/nginx.conf"
 KEY=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
-cat >"$WORK/proxy.toml" <<CONF
-listen = "127.0.0.1:$OURS_PORT"
-workers = 1
-
-[cors]
-allowed_origins = ["http://127.0.0.1:8080"]
-
-[cookies]
-keys = [{ id = "bench", key = "$KEY" }]
-
-[[proxy.routes]]
-prefix = "/api/example"
-upstream = "http://127.0.0.1:$UP_PORT"
-CONF
+proxy_toml "$OURS_PORT" 1 >"$WORK/proxy.toml"
 # ours-metrics: the same with [metrics] listen set (every request counted
 # and timed).
-sed "s/^listen = .*/listen = \"127.0.0.1:$OURS_METRICS_PORT\"/" "$WORK/proxy.toml" >"$WORK/proxy-metrics.toml"
-printf '\n[metrics]\nlisten = "127.0.0.1:%s"\n' "$SCRAPE_PORT" >>"$WORK/proxy-metrics.toml"
+{ proxy_toml "$OURS_METRICS_PORT" 1; metrics_toml "$SCRAPE_PORT"; } >"$WORK/proxy-metrics.toml"
 COOKIE=$("$COOKIE_BIN" "$WORK/proxy.toml" "bench-opaque-access-token-0123456789abcdef")
 
 nginx -c "$WORK/upstream.conf" & PIDS+=("$!")

@@ -60,3 +60,89 @@ wait_port() {
   done
   echo "nothing listens on $1" >&2; exit 1
 }
+
+# nginx's settings for the bench server $1 with $2 worker processes; the
+# `http` block's servers come on standard input. $3 "off" runs it without a
+# master process, so the worker is the process started (what callgrind
+# needs to count it).
+nginx_conf() { # name workers [master]
+  cat <<CONF
+worker_processes $2;
+master_process ${3:-on};
+daemon off;
+error_log $WORK/nginx-$1.err warn;
+pid $WORK/nginx-$1.pid;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path $WORK/tmp/body; proxy_temp_path $WORK/tmp/proxy;
+  fastcgi_temp_path $WORK/tmp/fcgi; uwsgi_temp_path $WORK/tmp/uwsgi; scgi_temp_path $WORK/tmp/scgi;
+$(cat)
+}
+CONF
+}
+
+# The upstream every target is measured against, on port $1: a fixed
+# 58-byte JSON body.
+upstream_server() { # port
+  cat <<CONF
+  server {
+    listen 127.0.0.1:$1;
+    location / {
+      default_type application/json;
+      return 200 '{"sub":"bench","scopes":["openid","api"],"ok":true}';
+    }
+  }
+CONF
+}
+
+# nginx's proxy_pass on port $1 to the upstream on port $2, doing what ours
+# does to the headers: HTTP/1.1 with keepalive, setting Authorization,
+# clearing Cookie, adding X-Forwarded-*.
+nginx_proxy_server() { # port upstream-port
+  cat <<CONF
+  upstream api {
+    server 127.0.0.1:$2;
+    keepalive 256;
+  }
+  server {
+    listen 127.0.0.1:$1;
+    location /api/example/ {
+      proxy_pass http://api/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Cookie "";
+      proxy_set_header Authorization "Bearer bench-token";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_set_header X-Forwarded-Host \$host;
+    }
+  }
+CONF
+}
+
+# Our proxy's settings: listen on port $1 with $2 workers; the cookie key
+# $KEY and the route /api/example to $UP_PORT come from the calling script
+# (the same as bff_toml's).
+proxy_toml() { # port workers
+  cat <<CONF
+listen = "127.0.0.1:$1"
+workers = $2
+
+[cors]
+allowed_origins = ["http://127.0.0.1:8080"]
+
+[cookies]
+keys = [{ id = "bench", key = "$KEY" }]
+
+[[proxy.routes]]
+prefix = "/api/example"
+upstream = "http://127.0.0.1:$UP_PORT"
+CONF
+}
+
+# A [metrics] section listening on port $1, to append to either's settings.
+metrics_toml() { # port
+  printf '\n[metrics]\nlisten = "127.0.0.1:%s"\n' "$1"
+}

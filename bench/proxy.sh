@@ -94,82 +94,15 @@ SESSION_BIN="$TARGET_DIR/release/examples/bench_session"
 
 make_work
 
-nginx_common="
-  daemon off;
-  error_log $WORK/nginx-%s.err warn;
-  pid $WORK/nginx-%s.pid;
-  events { worker_connections 8192; }
-"
-temp_paths="
-    access_log off;
-    client_body_temp_path $WORK/tmp/body; proxy_temp_path $WORK/tmp/proxy;
-    fastcgi_temp_path $WORK/tmp/fcgi; uwsgi_temp_path $WORK/tmp/uwsgi; scgi_temp_path $WORK/tmp/scgi;
-    keepalive_requests 1000000;
-"
-# shellcheck disable=SC2059
-{
-  printf "worker_processes 1;\n$nginx_common" up up
-  cat <<CONF
-http {
-  $temp_paths
-  server {
-    listen 127.0.0.1:$UP_PORT;
-    location / {
-      default_type application/json;
-      return 200 '{"sub":"bench","scopes":["openid","api"],"ok":true}';
-    }
-  }
-}
-CONF
-} >"$WORK/upstream.conf"
-# shellcheck disable=SC2059
-{
-  printf "worker_processes $WORKERS;\n$nginx_common" proxy proxy
-  cat <<CONF
-http {
-  $temp_paths
-  upstream api {
-    server 127.0.0.1:$UP_PORT;
-    keepalive 256;
-  }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    location /api/example/ {
-      proxy_pass http://api/;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Cookie "";
-      proxy_set_header Authorization "Bearer bench-token";
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto \$scheme;
-      proxy_set_header X-Forwarded-Host \$host;
-    }
-  }
-}
-CONF
-} >"$WORK/nginx.conf"
-
+upstream_server "$UP_PORT" | nginx_conf up 1 >"$WORK/upstream.conf"
+nginx_proxy_server "$NGINX_PORT" "$UP_PORT" | nginx_conf proxy "$WORKERS" >"$WORK/nginx.conf"
 KEY=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
-cat >"$WORK/proxy.toml" <<CONF
-listen = "127.0.0.1:$OURS_PORT"
-workers = $WORKERS
-
-[cors]
-allowed_origins = ["http://127.0.0.1:8080"]
-
-[cookies]
-keys = [{ id = "bench", key = "$KEY" }]
-
-[[proxy.routes]]
-prefix = "/api/example"
-upstream = "http://127.0.0.1:$UP_PORT"
-CONF
+proxy_toml "$OURS_PORT" "$WORKERS" >"$WORK/proxy.toml"
+{ proxy_toml "$OURS_METRICS_PORT" "$WORKERS"; metrics_toml "${SCRAPE_PORTS[0]}"; } >"$WORK/proxy-metrics.toml"
 
 # The BFF: the same key, app origin and route as the proxy (bff_toml).
-sed "s/^listen = .*/listen = \"127.0.0.1:$OURS_METRICS_PORT\"/" "$WORK/proxy.toml" >"$WORK/proxy-metrics.toml"
-printf '\n[metrics]\nlisten = "127.0.0.1:%s"\n' "${SCRAPE_PORTS[0]}" >>"$WORK/proxy-metrics.toml"
 bff_toml "$BFF_COOKIE_PORT" cookie no >"$WORK/bff-cookie.toml"
-{ bff_toml "$BFF_METRICS_PORT" cookie no; printf '\n[metrics]\nlisten = "127.0.0.1:%s"\n' "${SCRAPE_PORTS[1]}"; } >"$WORK/bff-cookie-metrics.toml"
+{ bff_toml "$BFF_METRICS_PORT" cookie no; metrics_toml "${SCRAPE_PORTS[1]}"; } >"$WORK/bff-cookie-metrics.toml"
 bff_toml "$BFF_DENY_PORT" cookie redis >"$WORK/bff-cookie-deny.toml"
 bff_toml "$BFF_REDIS_PORT" redis redis >"$WORK/bff-redis.toml"
 
@@ -181,7 +114,7 @@ RUST_LOG=warn "${PIN_SERVERS[@]}" "$PROXY_BIN" --config "$WORK/proxy.toml" & OUR
 RUST_LOG=warn "${PIN_SERVERS[@]}" "$PROXY_BIN" --config "$WORK/proxy-metrics.toml" & OURS_METRICS_PID=$!; PIDS+=("$OURS_METRICS_PID")
 declare -A SERVER_PID=([direct]=$UP_PID [nginx]=$NGINX_PID [ours]=$OURS_PID [ours-metrics]=$OURS_METRICS_PID)
 if [[ -n ${BEFORE_PROXY_BIN:-} ]]; then
-  sed "s/127.0.0.1:$OURS_PORT/127.0.0.1:$BEFORE_PORT/" "$WORK/proxy.toml" >"$WORK/proxy-before.toml"
+  proxy_toml "$BEFORE_PORT" "$WORKERS" >"$WORK/proxy-before.toml"
   RUST_LOG=warn "${PIN_SERVERS[@]}" "$BEFORE_PROXY_BIN" --config "$WORK/proxy-before.toml" & SERVER_PID[ours-before]=$!; PIDS+=("$!")
 fi
 for target in bff-cookie bff-cookie-metrics bff-cookie-deny bff-redis; do

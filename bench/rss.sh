@@ -41,31 +41,12 @@ UP_PORT=$(free_port)
 BFF_PORT=$(free_port)
 METRICS_PORT=$(free_port)
 
-cat >"$WORK/upstream.conf" <<CONF
-worker_processes 1;
-daemon off;
-error_log $WORK/nginx.err warn;
-pid $WORK/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/tmp/body; proxy_temp_path $WORK/tmp/proxy;
-  fastcgi_temp_path $WORK/tmp/fcgi; uwsgi_temp_path $WORK/tmp/uwsgi; scgi_temp_path $WORK/tmp/scgi;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$UP_PORT;
-    location / {
-      default_type application/json;
-      return 200 '{"sub":"bench","ok":true}';
-    }
-  }
-}
-CONF
+upstream_server "$UP_PORT" | nginx_conf up 1 >"$WORK/upstream.conf"
 "$NGINX" -c "$WORK/upstream.conf" -p "$WORK" & PIDS+=("$!")
 
 KEY=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
 bff_toml "$BFF_PORT" cookie no >"$WORK/bff-off.toml"
-{ cat "$WORK/bff-off.toml"; printf '\n[metrics]\nlisten = "127.0.0.1:%s"\n' "$METRICS_PORT"; } >"$WORK/bff-on.toml"
+{ cat "$WORK/bff-off.toml"; metrics_toml "$METRICS_PORT"; } >"$WORK/bff-on.toml"
 COOKIE=$("$SESSION_BIN" "$WORK/bff-off.toml" "bench-opaque-access-token-0123456789abcdef")
 
 wait_port "$UP_PORT"
