@@ -49,4 +49,23 @@ mod tests {
         assert_eq!(jar.get("c"), Some("4"));
         assert_eq!(jar.get("d"), None);
     }
+
+    #[test]
+    fn names_match_exactly_and_the_first_of_many_still_wins() {
+        // Another case, a prefix or a suffix of the name is another cookie.
+        let jar =
+            RequestCookies::parse(["__host-th-at=lower; __Host-th-at=real; __Host-th-at.1=c"]);
+        assert_eq!(jar.get("__Host-th-at"), Some("real"));
+        assert_eq!(jar.get("__Host-th"), None);
+        assert!(!jar.contains("__HOST-TH-AT"));
+        // A value may hold '='; spaces around a pair are not part of it.
+        let jar = RequestCookies::parse(["  a=b=c ;b=2"]);
+        assert_eq!(jar.get("a"), Some("b=c"));
+        // A header of thousands of cookies: the first of a name still wins,
+        // the last one is still found.
+        let many: String = (0..5000).map(|i| format!("n{i}=v{i}; ")).collect();
+        let jar = RequestCookies::parse([format!("{many}n0=forged").as_str()]);
+        assert_eq!(jar.get("n0"), Some("v0"));
+        assert_eq!(jar.get("n4999"), Some("v4999"));
+    }
 }
