@@ -17,3 +17,6 @@ pub mod session;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+
+#[cfg(test)]
+mod import_rules;
