@@ -1,7 +1,9 @@
 //! The upstream connections a worker keeps (`upstream.rs`): reused from one
 //! request to the next, replaced when the upstream closed one while it was
 //! idle, and never shared by two requests at once (a slow response body
-//! does not hold up the next request). The upstream here is a small
+//! does not hold up the next request). A connection serves the next request
+//! only once its response was read to the end (a `HEAD` answer has no body
+//! to read); one whose body was cut is closed. The upstream here is a small
 //! HTTP/1.1 server of the test's own, because it must count connections and
 //! close idle ones on demand.
 
@@ -17,10 +19,12 @@ use tokio::time::timeout;
 /// A keep-alive upstream that answers every request with the number of its
 /// connection; `close_idle_after` closes a connection that long after each
 /// answer. A request for `/hold` gets its head and the first half of its
-/// body, the rest once `release` is notified.
+/// body, the rest once `release` is notified. `closed` counts the
+/// connections that ended (either side closed them).
 struct Upstream {
     base: String,
     connections: Arc<AtomicUsize>,
+    closed: Arc<AtomicUsize>,
     release: Arc<Notify>,
 }
 
@@ -28,17 +32,23 @@ async fn upstream(close_idle_after: Option<Duration>) -> Upstream {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let connections = Arc::new(AtomicUsize::new(0));
+    let closed = Arc::new(AtomicUsize::new(0));
     let release = Arc::new(Notify::new());
-    let (count, held) = (connections.clone(), release.clone());
+    let (count, ended, held) = (connections.clone(), closed.clone(), release.clone());
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let number = count.fetch_add(1, Ordering::SeqCst) + 1;
-            tokio::spawn(serve(stream, number, close_idle_after, held.clone()));
+            let (ended, held) = (ended.clone(), held.clone());
+            tokio::spawn(async move {
+                serve(stream, number, close_idle_after, held).await;
+                ended.fetch_add(1, Ordering::SeqCst);
+            });
         }
     });
     Upstream {
         base,
         connections,
+        closed,
         release,
     }
 }
@@ -51,7 +61,7 @@ async fn serve(
 ) {
     let mut buffer = Vec::new();
     loop {
-        // One request head (the proxy sends these GETs without a body).
+        // One request head (the proxy sends these requests without a body).
         let head_end = loop {
             if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
                 break end + 4;
@@ -84,6 +94,14 @@ async fn serve(
             }
             release.notified().await;
             if stream.write_all(&body.as_bytes()[half..]).await.is_err() {
+                return;
+            }
+        } else if head.starts_with("HEAD ") {
+            let only_head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                body.len()
+            );
+            if stream.write_all(only_head.as_bytes()).await.is_err() {
                 return;
             }
         } else {
@@ -162,4 +180,78 @@ async fn a_slow_response_body_does_not_hold_up_the_next_request() {
         assert!(connection_of(proxy.get("/api/keep/x", "t").await).await <= 2);
     }
     assert_eq!(up.connections.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_post_after_the_upstream_closed_the_idle_connection_goes_on_a_new_one() {
+    // A POST is not sent twice by the proxy, so it must not be written on a
+    // connection that is already closed.
+    let up = upstream(Some(Duration::from_millis(50))).await;
+    let proxy = spawn_proxy(one_route("/api/keep", &up.base)).await;
+    assert_eq!(connection_of(proxy.get("/api/keep/x", "t").await).await, 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(up.closed.load(Ordering::SeqCst), 1);
+    let posted = proxy
+        .request(reqwest::Method::POST, "/api/keep/x")
+        .header("cookie", proxy.session_cookie("t"))
+        .header("content-length", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(connection_of(posted).await, 2);
+}
+
+#[tokio::test]
+async fn a_head_answer_keeps_its_connection() {
+    let up = upstream(None).await;
+    let proxy = spawn_proxy(one_route("/api/keep", &up.base)).await;
+    for _ in 0..3 {
+        let head = proxy
+            .request(reqwest::Method::HEAD, "/api/keep/x")
+            .header("cookie", proxy.session_cookie("t"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.status(), 200);
+        assert_eq!(head.headers()["content-length"], "16");
+    }
+    assert_eq!(connection_of(proxy.get("/api/keep/x", "t").await).await, 1);
+    assert_eq!(up.connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_response_cut_in_its_body_closes_its_upstream_connection() {
+    let up = upstream(None).await;
+    let mut config = one_route("/api/keep", &up.base);
+    config.body_idle_timeout_secs = 1;
+    let proxy = spawn_proxy(config).await;
+    // The upstream stalls in the middle of the body: the proxy cuts the
+    // response after a second. The rest of that body would be in the way
+    // of the next response, so the connection must not be reused.
+    let mut held = proxy.get("/api/keep/hold", "t").await;
+    assert_eq!(held.status(), 200);
+    let cut = async {
+        let mut body = Vec::new();
+        loop {
+            match held.chunk().await {
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(None) | Err(_) => break body,
+            }
+        }
+    };
+    let body = timeout(Duration::from_secs(10), cut)
+        .await
+        .expect("the proxy cuts the stalled body");
+    assert_ne!(body, br#"{"connection":1}"#);
+    // The upstream writes the rest, then sees the connection's end.
+    up.release.notify_one();
+    let closed = async {
+        while up.closed.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    timeout(Duration::from_secs(10), closed)
+        .await
+        .expect("the proxy closes the connection it cut");
+    assert_eq!(connection_of(proxy.get("/api/keep/x", "t").await).await, 2);
 }
