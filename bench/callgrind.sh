@@ -15,10 +15,13 @@
 #
 # Environment: REQUESTS (measured, default 20000, after 2000 to warm up),
 # CONNECTIONS (default 8), TARGETS ("ours nginx"; also ours-metrics: ours
-# with [metrics] listen set), OURS_BIN (default the
+# with [metrics] listen set; bff: the `bff` binary with the cookie store,
+# the production path, a session written by its own store as in
+# bench/proxy.sh's bff-cookie), OURS_BIN and BFF_BIN (default the
 # release build; a build with symbols adds the top functions:
 # CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only;
-# its examples/session_cookie must be built beside it),
+# its examples/session_cookie must be built beside it, and the bff's
+# examples/bench_session beside the bff),
 # TOP (functions listed, default 25). Tools: valgrind (apt), oha, nginx.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +37,7 @@ OURS_PORT=${OURS_PORT:-18582}
 NGINX_PORT=${NGINX_PORT:-18583}
 OURS_METRICS_PORT=${OURS_METRICS_PORT:-18584}
 SCRAPE_PORT=${SCRAPE_PORT:-18585}
+BFF_PORT=${BFF_PORT:-18586}
 
 command -v valgrind >/dev/null || { echo "==> installing valgrind"; apt-get install -y -qq valgrind >/dev/null; }
 command -v oha >/dev/null || { echo "==> installing oha"; cargo install oha --locked; }
@@ -46,6 +50,10 @@ if [[ -z ${OURS_BIN:-} ]]; then
 fi
 # The cookie maker of the same build (its key ring code is the proxy's).
 COOKIE_BIN="$(dirname "$OURS_BIN")/examples/session_cookie"
+if [[ " $TARGETS " == *" bff "* && -z ${BFF_BIN:-} ]]; then
+  cargo build --release --locked -p th-bff --bin bff --example bench_session
+  BFF_BIN="$(dirname "$OURS_BIN")/bff"
+fi
 
 make_work
 # The same upstream, nginx proxy_pass and proxy settings as bench/proxy.sh,
@@ -57,7 +65,13 @@ proxy_toml "$OURS_PORT" 1 >"$WORK/proxy.toml"
 # ours-metrics: the same with [metrics] listen set (every request counted
 # and timed).
 { proxy_toml "$OURS_METRICS_PORT" 1; metrics_toml "$SCRAPE_PORT"; } >"$WORK/proxy-metrics.toml"
-COOKIE=$("$COOKIE_BIN" "$WORK/proxy.toml" "bench-opaque-access-token-0123456789abcdef")
+TOKEN="bench-opaque-access-token-0123456789abcdef"
+COOKIE=$("$COOKIE_BIN" "$WORK/proxy.toml" "$TOKEN")
+declare -A COOKIES=([ours]=$COOKIE [ours-metrics]=$COOKIE [nginx]=$COOKIE)
+if [[ " $TARGETS " == *" bff "* ]]; then
+  bff_toml "$BFF_PORT" cookie no >"$WORK/bff.toml"
+  COOKIES[bff]=$("$(dirname "$BFF_BIN")/examples/bench_session" "$WORK/bff.toml" "$TOKEN")
+fi
 
 nginx -c "$WORK/upstream.conf" & PIDS+=("$!")
 
@@ -65,10 +79,11 @@ declare -A URL=(
   [ours]="http://127.0.0.1:$OURS_PORT/api/example/things"
   [nginx]="http://127.0.0.1:$NGINX_PORT/api/example/things"
   [ours-metrics]="http://127.0.0.1:$OURS_METRICS_PORT/api/example/things"
+  [bff]="http://127.0.0.1:$BFF_PORT/api/example/things"
 )
-load() { # url requests output
+load() { # target requests output
   oha --no-tui --output-format json -n "$2" -c "$CONNECTIONS" \
-    -H "x-csrf: 1" -H "cookie: $COOKIE" -H "accept: application/json" "$1" >"$3"
+    -H "x-csrf: 1" -H "cookie: ${COOKIES[$1]}" -H "accept: application/json" "${URL[$1]}" >"$3"
 }
 
 # As bench/proxy.sh runs it (not `env RUST_LOG=...`: valgrind would count
@@ -80,17 +95,18 @@ for target in "${TARGET_LIST[@]}"; do
     ours) cmd=("$OURS_BIN" --config "$WORK/proxy.toml") ;;
     ours-metrics) cmd=("$OURS_BIN" --config "$WORK/proxy-metrics.toml") ;;
     nginx) cmd=(nginx -c "$WORK/nginx.conf") ;;
+    bff) cmd=("$BFF_BIN" --config "$WORK/bff.toml") ;;
     *) echo "unknown target $target" >&2; exit 1 ;;
   esac
   valgrind --tool=callgrind --callgrind-out-file="$WORK/$target.out" "${cmd[@]}" \
     >"$WORK/$target.log" 2>&1 & pid=$!; PIDS+=("$pid")
   for _ in $(seq 120); do
-    [[ $(curl -s -o /dev/null -w '%{http_code}' -H "x-csrf: 1" -H "cookie: $COOKIE" "${URL[$target]}") == 200 ]] && break
+    [[ $(curl -s -o /dev/null -w '%{http_code}' -H "x-csrf: 1" -H "cookie: ${COOKIES[$target]}" "${URL[$target]}") == 200 ]] && break
     sleep 0.5
   done
-  load "${URL[$target]}" 2000 /dev/null
+  load "$target" 2000 /dev/null
   callgrind_control -z "$pid" >/dev/null
-  load "${URL[$target]}" "$REQUESTS" "$WORK/$target.json"
+  load "$target" "$REQUESTS" "$WORK/$target.json"
   callgrind_control -d "$pid" >/dev/null
   sleep 1
   kill "$pid"; wait "$pid" 2>/dev/null || true
@@ -139,7 +155,8 @@ for target in targets:
           f"({n} requests, status {codes})")
     for f, c in by_fn.most_common(top):
         print(f"  {c / n:8,.0f}  {100 * c / total:4.1f} %  {f[:110]}")
-if "ours" in per_request and "nginx" in per_request:
-    print(f"\nours / nginx, instructions per request: "
-          f"{per_request['ours'] / per_request['nginx']:.2f}x")
+for ours in ("ours", "ours-metrics", "bff"):
+    if ours in per_request and "nginx" in per_request:
+        print(f"\n{ours} / nginx, instructions per request: "
+              f"{per_request[ours] / per_request['nginx']:.2f}x")
 PY

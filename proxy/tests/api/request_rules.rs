@@ -64,6 +64,44 @@ async fn client_cookie_header_never_reaches_the_upstream() {
 }
 
 #[tokio::test]
+async fn another_sites_cookie_with_a_utf8_value_does_not_hide_the_session() {
+    // Browsers send cookie values as they were set, UTF-8 included; one
+    // such cookie in the header must not make the session's unreadable.
+    let proxy = spawn_proxy(one_route("/api/echo", &echo_headers())).await;
+    for cookie in [
+        format!("name=Zoë; {}", proxy.session_cookie("opaque-token")),
+        format!("{}; city=Zürich", proxy.session_cookie("opaque-token")),
+    ] {
+        let value = reqwest::header::HeaderValue::from_bytes(cookie.as_bytes()).unwrap();
+        let response = proxy
+            .request(reqwest::Method::GET, "/api/echo/a")
+            .header("cookie", value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{cookie}");
+        let headers = json(response).await;
+        assert_eq!(
+            headers["authorization"],
+            serde_json::json!(["Bearer opaque-token"])
+        );
+    }
+    // A header that is not UTF-8 at all is not read.
+    let mut latin1 = b"city=Z\xfcrich; ".to_vec();
+    latin1.extend_from_slice(proxy.session_cookie("opaque-token").as_bytes());
+    let response = proxy
+        .request(reqwest::Method::GET, "/api/echo/a")
+        .header(
+            "cookie",
+            reqwest::header::HeaderValue::from_bytes(&latin1).unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
 async fn route_may_pass_named_cookies_but_never_the_token_handlers() {
     let mut config = one_route("/api/echo", &echo_headers());
     config.routes[0].pass_cookies = vec!["theme".into()];
