@@ -30,9 +30,10 @@
 # Environment: DURATION (s per run, default 10), CONNECTIONS (default 64),
 # ROUNDS (default 3), WORKERS (workers of nginx and of our proxy; default 2;
 # the BFF has no such setting and runs one per CPU), TARGETS (a subset, in
-# order; default all six), PROFILE=1 (perf record one target, PROFILE_TARGET,
-# default ours, during one extra run, print the top; PROXY_BIN and BFF_BIN
-# point at builds with symbols), BEFORE_PROXY_BIN (another build of the
+# order; default all eight), PROFILE=1 (perf record one target, PROFILE_TARGET,
+# default ours, during one extra run, print the top, PROFILE_OUT=<file>
+# keeps the whole report; PROXY_BIN and BFF_BIN point at builds with
+# symbols), BEFORE_PROXY_BIN (another build of the
 # proxy, e.g. of the previous commit: adds the target ours-before, run with
 # the same settings beside ours, for an A/B comparison in one run),
 # LOAD_ON and SERVERS_ON (CPU lists for taskset, e.g. LOAD_ON=0
@@ -228,8 +229,9 @@ if [[ ${PROFILE:-0} == 1 ]] && command -v perf >/dev/null; then
   perf_pid=$!
   load "$PROFILE_TARGET" "$DURATION" /dev/null
   wait "$perf_pid" || true
-  perf report -i "$WORK/perf.data" --sort dso --stdio 2>/dev/null | grep -v "^#" | grep -v "^$" | head -8
-  perf report -i "$WORK/perf.data" --sort dso,symbol --stdio 2>/dev/null | grep -v "^#" | grep -v "^$" >"$WORK/perf.txt" || true
+  # (perf pads its lines with thousands of spaces: cut them.)
+  perf report -i "$WORK/perf.data" --sort dso --stdio 2>/dev/null | grep -v "^#" | grep -v "^$" | sed 's/[[:space:]]*$//' | head -8
+  perf report -i "$WORK/perf.data" --sort dso,symbol --stdio 2>/dev/null | grep -v "^#" | grep -v "^$" | sed 's/[[:space:]]*$//' >"$WORK/perf.txt" || true
   head -40 "$WORK/perf.txt"
   if [[ -n ${PROFILE_OUT:-} ]]; then cp "$WORK/perf.txt" "$PROFILE_OUT"; fi
 fi
