@@ -83,7 +83,10 @@ pub(crate) async fn forward(
     let length = request_body_length(&req);
     // What a second try needs: a safe method and no body to send again.
     let may_retry = matches!(length, BodyLength::None)
-        && [http::Method::GET, http::Method::HEAD, http::Method::OPTIONS].contains(&method);
+        && matches!(
+            method,
+            http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
+        );
     let body = match length {
         BodyLength::None => RequestBody::empty(),
         BodyLength::Known(n) if n > route.max_body_bytes => {

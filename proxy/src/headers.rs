@@ -93,14 +93,16 @@ pub(crate) fn upstream_request_headers(req: &HttpRequest, pass_cookies: &[String
     out
 }
 
-/// The allowed cookies, re-serialized; `None` when there are none.
+/// The allowed cookies, re-serialized; `None` when there are none. A header
+/// is read as UTF-8, as the token handler's own cookies are
+/// (`th_http::request_cookies`): a cookie's value may hold any.
 fn passed_cookies(incoming: &ActixHeaders, allowed: &[String]) -> Option<HeaderValue> {
     if allowed.is_empty() {
         return None;
     }
     let kept: Vec<&str> = incoming
         .get_all("cookie")
-        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok())
         .flat_map(|v| v.split(';'))
         .map(str::trim)
         .filter(|pair| {
@@ -111,7 +113,7 @@ fn passed_cookies(incoming: &ActixHeaders, allowed: &[String]) -> Option<HeaderV
     if kept.is_empty() {
         return None;
     }
-    HeaderValue::from_str(&kept.join("; ")).ok()
+    HeaderValue::from_bytes(kept.join("; ").as_bytes()).ok()
 }
 
 /// `X-Forwarded-For` (the trusted chain), `X-Forwarded-Proto` and

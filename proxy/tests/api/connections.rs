@@ -7,7 +7,7 @@
 //! HTTP/1.1 server of the test's own, because it must count connections and
 //! close idle ones on demand.
 
-use crate::helpers::{one_route, spawn_proxy};
+use crate::helpers::{TestProxy, one_route, spawn_proxy};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -60,27 +60,7 @@ async fn serve(
     release: Arc<Notify>,
 ) {
     let mut buffer = Vec::new();
-    loop {
-        // One request head (the proxy sends these requests without a body).
-        let head_end = loop {
-            if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                break end + 4;
-            }
-            let mut chunk = [0u8; 4096];
-            let read = match close_idle_after {
-                Some(after) => match timeout(after, stream.read(&mut chunk)).await {
-                    Ok(read) => read,
-                    Err(_) => return, // idle too long: close
-                },
-                None => stream.read(&mut chunk).await,
-            };
-            match read {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
-        buffer.drain(..head_end);
+    while let Some(head) = read_head(&mut stream, &mut buffer, close_idle_after).await {
         let body = format!("{{\"connection\":{number}}}");
         if head.starts_with("GET /hold") {
             let half = body.len() / 2;
@@ -104,16 +84,56 @@ async fn serve(
             if stream.write_all(only_head.as_bytes()).await.is_err() {
                 return;
             }
-        } else {
-            let whole = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-                body.len()
-            );
-            if stream.write_all(whole.as_bytes()).await.is_err() {
-                return;
-            }
+        } else if stream.write_all(answer(number).as_bytes()).await.is_err() {
+            return;
         }
     }
+}
+
+/// The next request head on `stream` (these requests have no body), or
+/// `None` once the connection ends or, with `idle`, stays silent that long.
+async fn read_head(
+    stream: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+    idle: Option<Duration>,
+) -> Option<String> {
+    let end = loop {
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+        let mut chunk = [0u8; 4096];
+        let read = match idle {
+            Some(after) => timeout(after, stream.read(&mut chunk)).await.ok()?,
+            None => stream.read(&mut chunk).await,
+        };
+        match read {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..end]).into_owned();
+    buffer.drain(..end);
+    Some(head)
+}
+
+/// A whole answer naming connection `number`.
+fn answer(number: usize) -> String {
+    let body = format!("{{\"connection\":{number}}}");
+    format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// A logged-in POST without a body.
+async fn post_empty(proxy: &TestProxy) -> reqwest::Response {
+    proxy
+        .request(reqwest::Method::POST, "/api/keep/x")
+        .header("cookie", proxy.session_cookie("t"))
+        .header("content-length", "0")
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn connection_of(response: reqwest::Response) -> u64 {
@@ -191,14 +211,7 @@ async fn a_post_after_the_upstream_closed_the_idle_connection_goes_on_a_new_one(
     assert_eq!(connection_of(proxy.get("/api/keep/x", "t").await).await, 1);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(up.closed.load(Ordering::SeqCst), 1);
-    let posted = proxy
-        .request(reqwest::Method::POST, "/api/keep/x")
-        .header("cookie", proxy.session_cookie("t"))
-        .header("content-length", "0")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(connection_of(posted).await, 2);
+    assert_eq!(connection_of(post_empty(&proxy).await).await, 2);
 }
 
 #[tokio::test]
@@ -254,4 +267,60 @@ async fn a_response_cut_in_its_body_closes_its_upstream_connection() {
         .await
         .expect("the proxy closes the connection it cut");
     assert_eq!(connection_of(proxy.get("/api/keep/x", "t").await).await, 2);
+}
+
+/// An upstream whose first connection answers one request, then reads the
+/// next one and closes without a word (what an upstream closing an idle
+/// connection does when a request crosses its close); later connections
+/// answer everything. `seen` counts the request heads read, by method.
+async fn upstream_dropping_the_second_request() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        let mut number = 0;
+        while let Ok((mut stream, _)) = listener.accept().await {
+            number += 1;
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                let mut answered = 0;
+                while let Some(head) = read_head(&mut stream, &mut buffer, None).await {
+                    let method = head.split(' ').next().unwrap_or_default().to_owned();
+                    log.lock().unwrap().push(method);
+                    if number == 1 && answered == 1 {
+                        return; // closes under the request
+                    }
+                    if stream.write_all(answer(number).as_bytes()).await.is_err() {
+                        return;
+                    }
+                    answered += 1;
+                }
+            });
+        }
+    });
+    (base, seen)
+}
+
+#[tokio::test]
+async fn a_safe_request_the_upstream_closed_under_goes_once_more_on_a_new_connection() {
+    let (base, seen) = upstream_dropping_the_second_request().await;
+    let proxy = spawn_proxy(one_route("/api/keep", &base)).await;
+    assert_eq!(connection_of(proxy.get("/api/keep/x", "t").await).await, 1);
+    // Sent on connection 1, which closes under it: sent again on a new one.
+    assert_eq!(connection_of(proxy.get("/api/keep/x", "t").await).await, 2);
+    assert_eq!(*seen.lock().unwrap(), ["GET", "GET", "GET"]);
+}
+
+#[tokio::test]
+async fn a_post_the_upstream_closed_under_is_not_sent_twice() {
+    let (base, seen) = upstream_dropping_the_second_request().await;
+    let proxy = spawn_proxy(one_route("/api/keep", &base)).await;
+    assert_eq!(connection_of(proxy.get("/api/keep/x", "t").await).await, 1);
+    let posted = post_empty(&proxy).await;
+    // The upstream may have acted on it: the browser hears of the failure
+    // instead of the proxy repeating it.
+    assert_eq!(posted.status(), 502);
+    assert_eq!(*seen.lock().unwrap(), ["GET", "POST"]);
 }

@@ -16,7 +16,9 @@ fn echo_headers() -> String {
                     .entry(name.as_str().to_owned())
                     .or_insert_with(|| Value::Array(vec![]));
                 if let Value::Array(values) = entry {
-                    values.push(Value::String(value.to_str().unwrap_or("?").to_owned()));
+                    values.push(Value::String(
+                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    ));
                 }
             }
             HttpResponse::Ok()
@@ -125,6 +127,19 @@ async fn route_may_pass_named_cookies_but_never_the_token_handlers() {
     assert_eq!(set_cookies, ["theme=light; Path=/"]);
     let headers = json(response).await;
     assert_eq!(headers["cookie"], serde_json::json!(["theme=dark"]));
+
+    let cookie = format!("theme=Zoë; {}", proxy.session_cookie("opaque-token"));
+    let response = proxy
+        .request(reqwest::Method::GET, "/api/echo/a")
+        .header(
+            "cookie",
+            reqwest::header::HeaderValue::from_bytes(cookie.as_bytes()).unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let headers = json(response).await;
+    assert_eq!(headers["cookie"], serde_json::json!(["theme=Zoë"]));
 }
 
 #[tokio::test]
