@@ -17,10 +17,12 @@
 # CONNECTIONS (default 8), TARGETS ("ours nginx"; also ours-metrics: ours
 # with [metrics] listen set; bff: the `bff` binary with the cookie store,
 # the production path, a session written by its own store as in
-# bench/proxy.sh's bff-cookie), OURS_BIN and BFF_BIN (default the
+# bench/proxy.sh's bff-cookie; hyper-floor: proxy/examples/hyper_floor.rs,
+# the same work on hyper's server alone, a floor for that design, not a
+# product), OURS_BIN and BFF_BIN (default the
 # release build; a build with symbols adds the top functions:
 # CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only;
-# its examples/session_cookie must be built beside it, and the bff's
+# its examples/session_cookie and examples/hyper_floor must be built beside it, and the bff's
 # examples/bench_session beside the bff),
 # TOP (functions listed, default 25). Tools: valgrind (apt), oha, nginx.
 set -euo pipefail
@@ -38,13 +40,14 @@ NGINX_PORT=${NGINX_PORT:-18583}
 OURS_METRICS_PORT=${OURS_METRICS_PORT:-18584}
 SCRAPE_PORT=${SCRAPE_PORT:-18585}
 BFF_PORT=${BFF_PORT:-18586}
+FLOOR_PORT=${FLOOR_PORT:-18587}
 
 command -v valgrind >/dev/null || { echo "==> installing valgrind"; apt-get install -y -qq valgrind >/dev/null; }
 command -v oha >/dev/null || { echo "==> installing oha"; cargo install oha --locked; }
 command -v nginx >/dev/null || { echo "nginx is missing: bash scripts/setup.sh" >&2; exit 1; }
 
 if [[ -z ${OURS_BIN:-} ]]; then
-  cargo build --release --locked -p th-proxy --bin proxy --example session_cookie
+  cargo build --release --locked -p th-proxy --bin proxy --example session_cookie --example hyper_floor
   TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
   OURS_BIN="$TARGET_DIR/release/proxy"
 fi
@@ -67,7 +70,7 @@ proxy_toml "$OURS_PORT" 1 >"$WORK/proxy.toml"
 { proxy_toml "$OURS_METRICS_PORT" 1; metrics_toml "$SCRAPE_PORT"; } >"$WORK/proxy-metrics.toml"
 TOKEN="bench-opaque-access-token-0123456789abcdef"
 COOKIE=$("$COOKIE_BIN" "$WORK/proxy.toml" "$TOKEN")
-declare -A COOKIES=([ours]=$COOKIE [ours-metrics]=$COOKIE [nginx]=$COOKIE)
+declare -A COOKIES=([ours]=$COOKIE [ours-metrics]=$COOKIE [nginx]=$COOKIE [hyper-floor]=$COOKIE)
 if [[ " $TARGETS " == *" bff "* ]]; then
   bff_toml "$BFF_PORT" cookie no >"$WORK/bff.toml"
   COOKIES[bff]=$("$(dirname "$BFF_BIN")/examples/bench_session" "$WORK/bff.toml" "$TOKEN")
@@ -80,6 +83,7 @@ declare -A URL=(
   [nginx]="http://127.0.0.1:$NGINX_PORT/api/example/things"
   [ours-metrics]="http://127.0.0.1:$OURS_METRICS_PORT/api/example/things"
   [bff]="http://127.0.0.1:$BFF_PORT/api/example/things"
+  [hyper-floor]="http://127.0.0.1:$FLOOR_PORT/api/example/things"
 )
 load() { # target requests output
   oha --no-tui --output-format json -n "$2" -c "$CONNECTIONS" \
@@ -96,6 +100,7 @@ for target in "${TARGET_LIST[@]}"; do
     ours-metrics) cmd=("$OURS_BIN" --config "$WORK/proxy-metrics.toml") ;;
     nginx) cmd=(nginx -c "$WORK/nginx.conf") ;;
     bff) cmd=("$BFF_BIN" --config "$WORK/bff.toml") ;;
+    hyper-floor) cmd=("$(dirname "$OURS_BIN")/examples/hyper_floor" "$WORK/proxy.toml" "$FLOOR_PORT") ;;
     *) echo "unknown target $target" >&2; exit 1 ;;
   esac
   valgrind --tool=callgrind --callgrind-out-file="$WORK/$target.out" "${cmd[@]}" \
@@ -155,7 +160,7 @@ for target in targets:
           f"({n} requests, status {codes})")
     for f, c in by_fn.most_common(top):
         print(f"  {c / n:8,.0f}  {100 * c / total:4.1f} %  {f[:110]}")
-for ours in ("ours", "ours-metrics", "bff"):
+for ours in ("ours", "ours-metrics", "bff", "hyper-floor"):
     if ours in per_request and "nginx" in per_request:
         print(f"\n{ours} / nginx, instructions per request: "
               f"{per_request[ours] / per_request['nginx']:.2f}x")

@@ -36,6 +36,9 @@
 # symbols), BEFORE_PROXY_BIN (another build of the
 # proxy, e.g. of the previous commit: adds the target ours-before, run with
 # the same settings beside ours, for an A/B comparison in one run),
+# hyper-floor (a target to name in TARGETS: proxy/examples/hyper_floor.rs,
+# the same per-request work on hyper's server alone, a floor for serving
+# /api from hyper directly; a measuring stick, not a product),
 # LOAD_ON and SERVERS_ON (CPU lists for taskset, e.g. LOAD_ON=0
 # SERVERS_ON=1: the load generator on its own core, every server, the
 # upstream and Redis on the other; the same pinning for every target).
@@ -59,6 +62,7 @@ BFF_DENY_PORT=${BFF_DENY_PORT:-18484}
 BFF_REDIS_PORT=${BFF_REDIS_PORT:-18485}
 REDIS_PORT=${REDIS_PORT:-18486}
 BEFORE_PORT=${BEFORE_PORT:-18491}
+FLOOR_PORT=${FLOOR_PORT:-18492}
 PIN_LOAD=(); PIN_SERVERS=()
 [[ -z ${LOAD_ON:-} ]] || PIN_LOAD=(taskset -c "$LOAD_ON")
 [[ -z ${SERVERS_ON:-} ]] || PIN_SERVERS=(taskset -c "$SERVERS_ON")
@@ -85,7 +89,7 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 need redis-server || bash scripts/setup.d/35-servers.sh
 
 echo "==> building the proxy and the BFF (release)"
-cargo build --release --locked -p th-proxy --bin proxy --example session_cookie
+cargo build --release --locked -p th-proxy --bin proxy --example session_cookie --example hyper_floor
 cargo build --release --locked -p th-bff --bin bff --example bench_session
 TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 PROXY_BIN=${PROXY_BIN:-"$TARGET_DIR/release/proxy"}  # a symbolized build for PROFILE=1
@@ -114,6 +118,10 @@ bff_toml "$BFF_REDIS_PORT" redis redis >"$WORK/bff-redis.toml"
 RUST_LOG=warn "${PIN_SERVERS[@]}" "$PROXY_BIN" --config "$WORK/proxy.toml" & OURS_PID=$!; PIDS+=("$OURS_PID")
 RUST_LOG=warn "${PIN_SERVERS[@]}" "$PROXY_BIN" --config "$WORK/proxy-metrics.toml" & OURS_METRICS_PID=$!; PIDS+=("$OURS_METRICS_PID")
 declare -A SERVER_PID=([direct]=$UP_PID [nginx]=$NGINX_PID [ours]=$OURS_PID [ours-metrics]=$OURS_METRICS_PID)
+if [[ " $TARGETS " == *" hyper-floor "* ]]; then
+  "${PIN_SERVERS[@]}" "$(dirname "$PROXY_BIN")/examples/hyper_floor" "$WORK/proxy.toml" "$FLOOR_PORT" "$WORKERS" &
+  SERVER_PID[hyper-floor]=$!; PIDS+=("$!")
+fi
 if [[ -n ${BEFORE_PROXY_BIN:-} ]]; then
   proxy_toml "$BEFORE_PORT" "$WORKERS" >"$WORK/proxy-before.toml"
   RUST_LOG=warn "${PIN_SERVERS[@]}" "$BEFORE_PROXY_BIN" --config "$WORK/proxy-before.toml" & SERVER_PID[ours-before]=$!; PIDS+=("$!")
@@ -128,6 +136,7 @@ for port in "$REDIS_PORT" "$UP_PORT" "$NGINX_PORT" "$OURS_PORT" "$OURS_METRICS_P
   wait_port "$port"
 done
 [[ -z ${BEFORE_PROXY_BIN:-} ]] || wait_port "$BEFORE_PORT"
+[[ -z ${SERVER_PID[hyper-floor]:-} ]] || wait_port "$FLOOR_PORT"
 
 # The Cookie header each target gets: the proxy's access-token cookie; for
 # the BFF a session written by its own store (cookie store: the access, ID
@@ -140,6 +149,7 @@ COOKIE[direct]=${COOKIE[ours]}
 COOKIE[ours-metrics]=${COOKIE[ours]}
 COOKIE[nginx]=${COOKIE[ours]}
 COOKIE[ours-before]=${COOKIE[ours]}
+COOKIE[hyper-floor]=${COOKIE[ours]}
 for target in bff-cookie bff-cookie-metrics bff-cookie-deny bff-redis; do
   COOKIE[$target]=$("$SESSION_BIN" "$WORK/$target.toml" "$TOKEN")
 done
@@ -163,6 +173,7 @@ declare -A URL=(
   [nginx]="http://127.0.0.1:$NGINX_PORT/api/example/things"
   [ours]="http://127.0.0.1:$OURS_PORT/api/example/things"
   [ours-before]="http://127.0.0.1:$BEFORE_PORT/api/example/things"
+  [hyper-floor]="http://127.0.0.1:$FLOOR_PORT/api/example/things"
   [ours-metrics]="http://127.0.0.1:$OURS_METRICS_PORT/api/example/things"
   [bff-cookie-metrics]="http://127.0.0.1:$BFF_METRICS_PORT/api/example/things"
   [bff-cookie]="http://127.0.0.1:$BFF_COOKIE_PORT/api/example/things"
@@ -218,7 +229,7 @@ for round in $(seq "$ROUNDS"); do
 done
 
 declare -A PEAK_RSS_KB
-for target in ours ours-before ours-metrics bff-cookie bff-cookie-metrics bff-cookie-deny bff-redis; do
+for target in ours ours-before hyper-floor ours-metrics bff-cookie bff-cookie-metrics bff-cookie-deny bff-redis; do
   [[ -n ${SERVER_PID[$target]:-} ]] || continue
   PEAK_RSS_KB[$target]=$(awk '/VmHWM/ {print $2}' "/proc/${SERVER_PID[$target]}/status")
 done
@@ -303,6 +314,8 @@ if "direct" in rows and "nginx" in rows:
 ratio("bff-cookie", "ours", "bff-cookie/ours")
 ratio("ours", "ours-before", "ours/ours-before")
 ratio("ours-before", "nginx", "ours-before/nginx")
+ratio("hyper-floor", "nginx", "hyper-floor/nginx")
+ratio("ours", "hyper-floor", "ours/hyper-floor")
 def paired(a, b):
     """The median of the per-round ratios: runs next to each other share
     the machine's state, so these drift less than a ratio of medians."""
