@@ -22,8 +22,8 @@
 # product), OURS_BIN and BFF_BIN (default the
 # release build; a build with symbols adds the top functions:
 # CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only;
-# its examples/session_cookie and examples/hyper_floor must be built beside it, and the bff's
-# examples/bench_session beside the bff),
+# its examples/session_cookie and examples/hyper_floor must be built
+# beside it, and the bff's examples/bench_session beside the bff),
 # TOP (functions listed, default 25). Tools: valgrind (apt), oha, nginx.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,16 +46,17 @@ command -v valgrind >/dev/null || { echo "==> installing valgrind"; apt-get inst
 command -v oha >/dev/null || { echo "==> installing oha"; cargo install oha --locked; }
 command -v nginx >/dev/null || { echo "nginx is missing: bash scripts/setup.sh" >&2; exit 1; }
 
+TARGET_DIR=$(target_dir)
 if [[ -z ${OURS_BIN:-} ]]; then
   cargo build --release --locked -p th-proxy --bin proxy --example session_cookie --example hyper_floor
-  TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
   OURS_BIN="$TARGET_DIR/release/proxy"
 fi
 # The cookie maker of the same build (its key ring code is the proxy's).
 COOKIE_BIN="$(dirname "$OURS_BIN")/examples/session_cookie"
 if [[ " $TARGETS " == *" bff "* && -z ${BFF_BIN:-} ]]; then
+  # The bff just built, not one that may sit beside another OURS_BIN.
   cargo build --release --locked -p th-bff --bin bff --example bench_session
-  BFF_BIN="$(dirname "$OURS_BIN")/bff"
+  BFF_BIN="$TARGET_DIR/release/bff"
 fi
 
 make_work

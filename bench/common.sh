@@ -3,6 +3,10 @@
 
 # A scratch folder, $WORK (with $WORK/tmp), and the processes the script
 # starts, $PIDS: at exit the processes are stopped and the folder removed.
+# Cargo's target directory (CARGO_TARGET_DIR or the workspace's).
+target_dir() {
+  cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])'
+}
 make_work() {
   WORK=$(mktemp -d /tmp/th-bench.XXXXXX)
   PIDS=()

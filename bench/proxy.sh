@@ -91,7 +91,7 @@ need redis-server || bash scripts/setup.d/35-servers.sh
 echo "==> building the proxy and the BFF (release)"
 cargo build --release --locked -p th-proxy --bin proxy --example session_cookie --example hyper_floor
 cargo build --release --locked -p th-bff --bin bff --example bench_session
-TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+TARGET_DIR=$(target_dir)
 PROXY_BIN=${PROXY_BIN:-"$TARGET_DIR/release/proxy"}  # a symbolized build for PROFILE=1
 BFF_BIN=${BFF_BIN:-"$TARGET_DIR/release/bff"}        # likewise
 COOKIE_BIN="$TARGET_DIR/release/examples/session_cookie"

@@ -27,7 +27,7 @@ QUIET=${QUIET:-15}
 MODES=${MODES:-off on}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 
-TARGET_DIR=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+TARGET_DIR=$(target_dir)
 BFF_BIN=${BFF_BIN:-"$TARGET_DIR/release/bff"}
 [[ -x $BFF_BIN ]] || cargo build --release --locked -p th-bff --bin bff
 # The cookie is what matters, not how fast it was made: a debug build.
