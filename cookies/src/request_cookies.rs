@@ -147,6 +147,22 @@ mod tests {
     }
 
     #[test]
+    fn other_spellings_of_a_name_are_other_cookies() {
+        // Nothing is decoded or folded: a percent-encoded, quoted or
+        // look-alike name (Cyrillic "а") never stands in for ours, wherever
+        // it comes, and a later header cannot override an earlier one.
+        let jar = RequestCookies::parse([
+            "%5F_Host-th-at=pct; \"__Host-th-at\"=quoted; __Host-th-\u{430}t=cyrillic",
+            "__Host-th-at=real",
+            "__Host-th-at=forged-in-a-second-header",
+        ]);
+        assert_eq!(jar.get("__Host-th-at"), Some("real"));
+        assert_eq!(jar.get("%5F_Host-th-at"), Some("pct"));
+        let jar = RequestCookies::parse(["%5F_Host-th-at=pct; __Host-th-at%3D=x"]);
+        assert_eq!(jar.get("__Host-th-at"), None);
+    }
+
+    #[test]
     fn debug_shows_names_not_values() {
         let jar = RequestCookies::parse(["__Host-th-at=sealed-secret; theme=dark"]);
         let shown = format!("{jar:?}");

@@ -18,6 +18,7 @@ use http::header::{HeaderMap, HeaderName, HeaderValue};
 use std::fmt::Write as _;
 use th_http::app_origin::RequestContext;
 use th_http::forwarded::trusted_chain;
+use th_http::request_cookies::cookie_headers;
 
 /// Headers that describe one connection, not the message.
 const HOP_BY_HOP: [&str; 9] = [
@@ -93,16 +94,13 @@ pub(crate) fn upstream_request_headers(req: &HttpRequest, pass_cookies: &[String
     out
 }
 
-/// The allowed cookies, re-serialized; `None` when there are none. A header
-/// is read as UTF-8, as the token handler's own cookies are
-/// (`th_http::request_cookies`): a cookie's value may hold any.
+/// The allowed cookies, re-serialized; `None` when there are none. The
+/// headers are read as the token handler's own cookies are.
 fn passed_cookies(incoming: &ActixHeaders, allowed: &[String]) -> Option<HeaderValue> {
     if allowed.is_empty() {
         return None;
     }
-    let kept: Vec<&str> = incoming
-        .get_all("cookie")
-        .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok())
+    let kept: Vec<&str> = cookie_headers(incoming)
         .flat_map(|v| v.split(';'))
         .map(str::trim)
         .filter(|pair| {
